@@ -1,0 +1,85 @@
+"""The one canonical form of every CSV, produced by ``relations-data fmt``.
+
+UTF-8 without byte-order mark, LF line ends, a header row in schema order, rows sorted by
+primary key, minimal quoting, and no leading or trailing spaces in cells. Values are
+read and written as text, so a number or date keeps exactly the spelling it had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .atomic import atomic_write_bytes
+from .errors import PackageError
+from .package import DataPackage, Resource, open_package
+
+
+def read_text_table(resource: Resource) -> pl.DataFrame:
+    """Read a resource's CSV with every column as text; empty cells become null."""
+    path = resource.path
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PackageError(f"{path}: data file of table {resource.name!r} not found.") from None
+    except OSError as error:
+        raise PackageError(f"{path}: cannot be read ({error.strerror}).") from None
+    if not raw:
+        raise PackageError(f"{path}: file is empty; expected at least a header row.")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise PackageError(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM.")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise PackageError(f"{path}: line {line} is not valid UTF-8.") from None
+    try:
+        frame = pl.read_csv(raw, infer_schema=False, raise_if_empty=True)
+    except pl.exceptions.PolarsError as error:
+        raise PackageError(f"{path}: malformed CSV ({str(error).splitlines()[0]}).") from None
+    expected = list(resource.schema.field_names)
+    if sorted(frame.columns) != sorted(expected):
+        missing = [c for c in expected if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in expected]
+        raise PackageError(
+            f"{path}: header does not match the Table Schema of {resource.name!r}: "
+            f"missing {missing or 'none'}, unexpected {extra or 'none'}."
+        )
+    return frame.select(expected)
+
+
+def canonical_bytes(resource: Resource) -> bytes:
+    """The canonical form of a resource's CSV."""
+    frame = read_text_table(resource)
+    frame = frame.with_columns(pl.all().str.strip_chars(" \t\r\n"))
+    frame = frame.with_columns(
+        pl.when(pl.all().str.len_bytes() == 0).then(None).otherwise(pl.all()).name.keep()
+    )
+    key = list(resource.schema.primary_key) or list(frame.columns)
+    frame = frame.sort(key, nulls_last=True, maintain_order=True)
+    text = frame.write_csv(line_terminator="\n", quote_style="necessary", null_value="")
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    """Which files were (or, with ``check``, would be) rewritten."""
+
+    changed: tuple[Path, ...]
+    checked: tuple[Path, ...]
+
+
+def format_package(
+    source: str | Path | DataPackage | None = None, *, check: bool = False
+) -> FormatResult:
+    """Rewrite every CSV of a package in canonical form; with ``check``, only report."""
+    package = source if isinstance(source, DataPackage) else open_package(source)
+    # Every file is formatted before any is written, so a malformed table leaves all intact.
+    rewrites = {r.path: canonical_bytes(r) for r in package.resources}
+    changed = [path for path, canonical in rewrites.items() if path.read_bytes() != canonical]
+    if not check:
+        for path in changed:
+            atomic_write_bytes(path, rewrites[path])
+    return FormatResult(changed=tuple(changed), checked=tuple(r.path for r in package.resources))

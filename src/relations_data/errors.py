@@ -1,0 +1,49 @@
+"""The library's exceptions: one small hierarchy, so callers can catch one base class.
+
+Messages follow pooch's style: what was expected, what was found, and what was done.
+"""
+
+from __future__ import annotations
+
+
+class RelationsDataError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class PackageError(RelationsDataError):
+    """A data package cannot be used: unreadable descriptor, missing file, bad encoding."""
+
+
+class UnsafePathError(PackageError):
+    """A resource path or archive entry would reach outside the package."""
+
+
+class ArchiveError(PackageError):
+    """A release archive is not a safe, valid zip holding a data package."""
+
+
+class UnknownTableError(RelationsDataError, KeyError):
+    """A table name that is not a resource of the data package."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownVersionError(RelationsDataError):
+    """A version that is not in the registry of released versions."""
+
+
+class DownloadError(RelationsDataError):
+    """A release archive could not be downloaded and no cached copy exists."""
+
+
+class HashMismatchError(RelationsDataError):
+    """A downloaded or cached file does not match its known sha256."""
+
+
+class ValidationError(RelationsDataError):
+    """Data failed validation where valid data is required (e.g. building a release)."""
+
+
+class ReleaseError(RelationsDataError):
+    """A release cannot be built or its version bump is insufficient."""

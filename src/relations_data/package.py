@@ -1,0 +1,234 @@
+"""Finding and opening a data package: the bundled copy, a folder, a descriptor or a zip.
+
+Paths inside a descriptor are untrusted: absolute paths, ``..``, URLs and links leading
+outside the package are refused before any resource is read.
+"""
+
+from __future__ import annotations
+
+import atexit
+import difflib
+import json
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .archive import extract_zip, remove_tree
+from .errors import PackageError, UnknownTableError, UnsafePathError
+from .schema import TableSchema
+
+DESCRIPTOR_NAME = "datapackage.json"
+#: Folder inside the installed ``relations_data`` package where the wheel puts the data.
+BUNDLE_DIR = "_package"
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_EXTRACTED: list[Path] = []
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One table of a data package, with its file and schema resolved safely."""
+
+    name: str
+    path: Path
+    relpath: str
+    schema: TableSchema
+    schema_relpath: str | None
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class DataPackage:
+    """An opened data package: its root folder, descriptor and resources."""
+
+    root: Path
+    descriptor_path: Path
+    descriptor: Mapping[str, Any]
+    resources: tuple[Resource, ...]
+
+    @property
+    def version(self) -> str:
+        return str(self.descriptor.get("version", ""))
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.resources)
+
+    def resource(self, name: str) -> Resource:
+        for candidate in self.resources:
+            if candidate.name == name:
+                return candidate
+        raise UnknownTableError(unknown_table_message(name, self.table_names))
+
+    def schemas(self) -> dict[str, TableSchema]:
+        return {r.name: r.schema for r in self.resources}
+
+
+def unknown_table_message(name: str, known: tuple[str, ...]) -> str:
+    message = f"Unknown table {name!r}: expected one of {', '.join(known)}."
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        message += f" Did you mean {close[0]!r}?"
+    return message
+
+
+def bundled_root() -> Path:
+    """Folder holding the bundled ``datapackage.json``.
+
+    An installed wheel carries the data inside the package; a source checkout (editable
+    install, running the tests) reads the top-level files of the repository instead.
+    """
+    installed = Path(str(resources.files("relations_data"))) / BUNDLE_DIR
+    if (installed / DESCRIPTOR_NAME).is_file():
+        return installed
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / DESCRIPTOR_NAME).is_file():
+        return checkout
+    raise PackageError(
+        f"The bundled data package is missing: expected {installed / DESCRIPTOR_NAME}. "
+        "Reinstall relations-data."
+    )
+
+
+def _check_relative(path: str, where: str, kind: str) -> None:
+    if _URL.match(path):
+        raise UnsafePathError(f"{where}: {kind} path {path!r} is a URL; only local paths are read.")
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        raise UnsafePathError(f"{where}: {kind} path {path!r} is absolute; refused.")
+    if ".." in re.split(r"[\\/]", path):
+        raise UnsafePathError(f"{where}: {kind} path {path!r} contains '..'; refused.")
+
+
+def _inside(root: Path, relpath: str, where: str, kind: str) -> Path:
+    _check_relative(relpath, where, kind)
+    candidate = root / relpath
+    # resolve() follows links, so a link pointing outside the package is caught here.
+    if not candidate.resolve().is_relative_to(root.resolve()):
+        raise UnsafePathError(
+            f"{where}: {kind} path {relpath!r} leads outside the package folder; refused."
+        )
+    return candidate
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PackageError(f"{path}: {what} not found.") from None
+    except UnicodeDecodeError as error:
+        raise PackageError(f"{path}: {what} is not valid UTF-8 ({error}).") from None
+    except OSError as error:
+        raise PackageError(f"{path}: {what} cannot be read ({error.strerror}).") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PackageError(
+            f"{path}: {what} is not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg})."
+        ) from None
+
+
+def read_descriptor(descriptor_path: Path) -> DataPackage:
+    """Open the package described by ``descriptor_path``; check paths, do not read tables."""
+    descriptor = _read_json(descriptor_path, "data package descriptor")
+    where = str(descriptor_path)
+    if not isinstance(descriptor, dict):
+        raise PackageError(f"{where}: expected a JSON object, found {type(descriptor).__name__}.")
+    raw_resources = descriptor.get("resources")
+    if not isinstance(raw_resources, list) or not raw_resources:
+        raise PackageError(f"{where}: expected a non-empty 'resources' list.")
+    root = descriptor_path.parent
+    parsed: list[Resource] = []
+    for index, raw in enumerate(raw_resources):
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise PackageError(f"{where}: resource {index} has no name.")
+        name = raw["name"]
+        relpath = raw.get("path")
+        if not isinstance(relpath, str):
+            raise PackageError(f"{where}: resource {name!r} needs a single 'path' string.")
+        path = _inside(root, relpath, where, f"resource {name!r}")
+        schema_ref = raw.get("schema")
+        schema_relpath: str | None = None
+        if isinstance(schema_ref, str):
+            schema_relpath = schema_ref
+            schema_file = _inside(root, schema_ref, where, f"schema of {name!r}")
+            schema_descriptor = _read_json(schema_file, f"Table Schema of {name!r}")
+        elif isinstance(schema_ref, dict):
+            schema_descriptor = schema_ref
+        else:
+            raise PackageError(f"{where}: resource {name!r} has no Table Schema.")
+        if not isinstance(schema_descriptor, dict) or not isinstance(
+            schema_descriptor.get("fields"), list
+        ):
+            raise PackageError(f"{where}: the Table Schema of {name!r} has no 'fields' list.")
+        try:
+            schema = TableSchema.from_descriptor(name, schema_descriptor)
+        except (KeyError, TypeError, ValueError) as error:
+            raise PackageError(
+                f"{where}: the Table Schema of {name!r} is malformed ({error!r})."
+            ) from None
+        parsed.append(
+            Resource(
+                name=name,
+                path=path,
+                relpath=relpath,
+                schema=schema,
+                schema_relpath=schema_relpath,
+                title=str(raw.get("title", name)),
+                description=str(raw.get("description", "")),
+            )
+        )
+    return DataPackage(
+        root=root, descriptor_path=descriptor_path, descriptor=descriptor, resources=tuple(parsed)
+    )
+
+
+def _cleanup_extracted() -> None:
+    for folder in _EXTRACTED:
+        remove_tree(folder)
+
+
+def _descriptor_in(folder: Path, origin: Path) -> Path:
+    direct = folder / DESCRIPTOR_NAME
+    if direct.is_file():
+        return direct
+    nested = sorted(folder.glob(f"*/{DESCRIPTOR_NAME}"))
+    if len(nested) == 1:
+        return nested[0]
+    raise PackageError(f"{origin}: expected a {DESCRIPTOR_NAME} but found none.")
+
+
+def open_package(source: str | Path | None = None) -> DataPackage:
+    """Open a data package.
+
+    ``source`` is ``None`` (the bundled copy), a folder holding ``datapackage.json``, a
+    ``datapackage.json`` file, or a release ``.zip`` (extracted safely into a private
+    temporary folder that is removed when the process exits).
+    """
+    if source is None:
+        return _bundled()
+    path = Path(source)
+    if path.is_dir():
+        return read_descriptor(_descriptor_in(path, path))
+    if path.suffix.lower() == ".zip":
+        if not path.is_file():
+            raise PackageError(f"{path}: archive not found.")
+        folder = Path(tempfile.mkdtemp(prefix="relations-data-"))
+        if not _EXTRACTED:
+            atexit.register(_cleanup_extracted)
+        _EXTRACTED.append(folder)
+        extract_zip(path, folder)
+        return read_descriptor(_descriptor_in(folder, path))
+    if not path.exists():
+        raise PackageError(f"{path}: no such file or folder.")
+    return read_descriptor(path)
+
+
+@cache
+def _bundled() -> DataPackage:
+    return read_descriptor(bundled_root() / DESCRIPTOR_NAME)
