@@ -1,0 +1,90 @@
+"""The registry of released versions and the sha256 of each release archive.
+
+It ships inside the package as ``releases.txt``: one ``<version> sha256:<hex>`` a line,
+sorted by version. The release archive never contains it, so there is no cycle.
+
+The environment variable ``RELATIONS_DATA_REGISTRY`` names another registry file to use
+instead of the shipped one. It exists for tests and for trying a release before it is
+published; it replaces the trust anchor of downloads, so do not set it otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+from .atomic import atomic_write_bytes
+from .errors import PackageError
+
+REGISTRY_FILE = "releases.txt"
+#: Environment variable naming a registry file that replaces the shipped one (for tests).
+REGISTRY_ENV = "RELATIONS_DATA_REGISTRY"
+_LINE = re.compile(r"^(?P<version>\d+\.\d+\.\d+) sha256:(?P<hash>[0-9a-f]{64})$")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a semantic version ``X.Y.Z``."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def parse_registry(text: str, origin: str = REGISTRY_FILE) -> dict[str, str]:
+    """Map each version to its archive's sha256 hex digest."""
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _LINE.match(line.strip())
+        if match is None:
+            raise PackageError(
+                f"{origin}: line {number}: expected '<X.Y.Z> sha256:<64 hex digits>' "
+                f"but found {line!r}."
+            )
+        entries[match["version"]] = match["hash"]
+    return entries
+
+
+def read_registry(path: Path | None = None) -> dict[str, str]:
+    """Map each released version to the sha256 hex digest of its archive.
+
+    Reads ``path`` if given, else the file named by ``RELATIONS_DATA_REGISTRY`` if set,
+    else the registry shipped with the installed package.
+
+    Examples
+    --------
+    >>> from relations_data.registry import parse_registry
+    >>> parse_registry("1.0.0 sha256:" + "ab" * 32)["1.0.0"] == "ab" * 32
+    True
+    """
+    override = path or (Path(os.environ[REGISTRY_ENV]) if os.environ.get(REGISTRY_ENV) else None)
+    if override is not None:
+        try:
+            text = override.read_text("utf-8")
+        except OSError as error:
+            raise PackageError(
+                f"{override}: registry of releases cannot be read ({error.strerror}); "
+                f"check the path or unset {REGISTRY_ENV}."
+            ) from None
+        return parse_registry(text, str(override))
+    text = resources.files("relations_data").joinpath(REGISTRY_FILE).read_text("utf-8")
+    return parse_registry(text)
+
+
+def source_registry_path() -> Path:
+    """The registry file in a source checkout, which ``release build`` updates."""
+    return Path(__file__).resolve().parent / REGISTRY_FILE
+
+
+def format_registry(entries: dict[str, str]) -> str:
+    header = "# Released versions of relations-data: <version> sha256:<hex of the release zip>\n"
+    lines = [f"{v} sha256:{entries[v]}\n" for v in sorted(entries, key=version_key)]
+    return header + "".join(lines)
+
+
+def record_release(version: str, sha256: str, path: Path | None = None) -> None:
+    """Add or replace ``version`` in the registry file, keeping it sorted."""
+    target = path or source_registry_path()
+    entries = parse_registry(target.read_text("utf-8"), str(target)) if target.exists() else {}
+    entries[version] = sha256
+    atomic_write_bytes(target, format_registry(entries).encode("utf-8"))
