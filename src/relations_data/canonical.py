@@ -58,7 +58,7 @@ def canonical_bytes(resource: Resource) -> bytes:
         pl.when(pl.all().str.len_bytes() == 0).then(None).otherwise(pl.all()).name.keep()
     )
     key = list(resource.schema.primary_key) or list(frame.columns)
-    frame = frame.sort(key, nulls_last=True, maintain_order=True)
+    frame = frame.sort(key, nulls_last=False, maintain_order=True)
     text = frame.write_csv(line_terminator="\n", quote_style="necessary", null_value="")
     return text.encode("utf-8")
 
