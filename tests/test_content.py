@@ -202,6 +202,53 @@ def amounts_have_currencies(root: Path) -> Problems:
     return [f"agreement {a} has an amount without a currency" for a in bad["id"].to_list()]
 
 
+def citation_fields_exist(root: Path) -> Problems:
+    """A citation's ``field`` names a column of the table of the record it cites."""
+    citations = _load(root, "citations").drop_nulls("field")
+    problems: Problems = []
+    for table in CITED_TABLES:
+        columns = set(_load(root, table).columns)
+        cited = citations.filter(pl.col("record_table") == table)
+        problems += [
+            f"citation of {table} {record} names field {field!r}, not a column of {table}"
+            for record, field in cited.select("record_id", "field").iter_rows()
+            if field not in columns
+        ]
+    return problems
+
+
+def erroneous_aliases_have_notes(root: Path) -> Problems:
+    """A wrong name a source uses says, in the note, why it is wrong."""
+    bad = _load(root, "actor_aliases").filter(
+        (pl.col("alias_type") == "erroneous")
+        & (pl.col("note").is_null() | (pl.col("note").str.strip_chars() == ""))
+    )
+    return [
+        f"erroneous alias {a!r} of {actor} has no note"
+        for actor, a in bad.select("actor_id", "alias").iter_rows()
+    ]
+
+
+#: Ship identifiers that must never be guessed: set only with a citation for that field.
+SHIP_IDENTIFIERS = ("imo", "mmsi", "pennant_number")
+
+
+def ship_identifiers_are_cited(root: Path) -> Problems:
+    vessels = _load(root, "vessels")
+    cited = set(
+        _load(root, "citations")
+        .filter((pl.col("record_table") == "vessels") & (pl.col("stance") == "supports"))
+        .select("record_id", "field")
+        .iter_rows()
+    )
+    return [
+        f"vessel {vessel} has {column} {value} without a citation for that field"
+        for column in SHIP_IDENTIFIERS
+        for vessel, value in vessels.select("id", column).drop_nulls(column).iter_rows()
+        if (vessel, column) not in cited
+    ]
+
+
 RULES: dict[str, Callable[[Path], Problems]] = {
     rule.__name__: rule
     for rule in (
@@ -217,6 +264,9 @@ RULES: dict[str, Callable[[Path], Problems]] = {
         intervals_match_precision,
         wikidata_ids_are_safe,
         amounts_have_currencies,
+        citation_fields_exist,
+        erroneous_aliases_have_notes,
+        ship_identifiers_are_cited,
     )
 }
 
@@ -294,6 +344,18 @@ DAMAGE: dict[str, tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]] = {
     "amounts_have_currencies": (
         "agreements",
         lambda f: _set(f, pl.col("id") == "soviet-era-debt", currency=None),
+    ),
+    "citation_fields_exist": (
+        "citations",
+        lambda f: _set(f, pl.col("field") == "date_start", field="date_begin"),
+    ),
+    "erroneous_aliases_have_notes": (
+        "actor_aliases",
+        lambda f: _set(f, pl.col("alias_type") == "erroneous", note=None),
+    ),
+    "ship_identifiers_are_cited": (
+        "vessels",
+        lambda f: _set(f, pl.col("id") == "boris-butoma", imo="9074729"),
     ),
 }
 
