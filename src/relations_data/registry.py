@@ -77,6 +77,7 @@ def source_registry_path() -> Path:
 
 
 def format_registry(entries: dict[str, str]) -> str:
+    """The text of a registry file holding ``entries``, sorted by version."""
     header = "# Released versions of relations-data: <version> sha256:<hex of the release zip>\n"
     lines = [f"{v} sha256:{entries[v]}\n" for v in sorted(entries, key=version_key)]
     return header + "".join(lines)
