@@ -52,12 +52,19 @@ def read_text_table(resource: Resource) -> pl.DataFrame:
 
 def canonical_bytes(resource: Resource) -> bytes:
     """The canonical form of a resource's CSV."""
-    frame = read_text_table(resource)
+    return canonical_frame_bytes(read_text_table(resource), resource.schema.primary_key)
+
+
+def canonical_frame_bytes(frame: pl.DataFrame, primary_key: tuple[str, ...] = ()) -> bytes:
+    """The canonical CSV of a frame already read as text (as :func:`read_text_table` does).
+
+    The validator reuses the frame it has read instead of parsing the file again.
+    """
     frame = frame.with_columns(pl.all().str.strip_chars(" \t\r\n"))
     frame = frame.with_columns(
         pl.when(pl.all().str.len_bytes() == 0).then(None).otherwise(pl.all()).name.keep()
     )
-    key = list(resource.schema.primary_key) or list(frame.columns)
+    key = list(primary_key) or list(frame.columns)
     frame = frame.sort(key, nulls_last=False, maintain_order=True)
     text = frame.write_csv(line_terminator="\n", quote_style="necessary", null_value="")
     return text.encode("utf-8")

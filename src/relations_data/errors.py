@@ -47,3 +47,7 @@ class ValidationError(RelationsDataError):
 
 class ReleaseError(RelationsDataError):
     """A release cannot be built or its version bump is insufficient."""
+
+
+class ExportError(RelationsDataError):
+    """An export cannot be written: a missing optional dependency or an unusable target."""

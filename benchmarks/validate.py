@@ -1,0 +1,198 @@
+"""Benchmark the validators on a package scaled to many events (not a test).
+
+One run generates the scaled packages, then times in separate subprocesses (so each
+peak RSS is its own): (a) reading every CSV with plain Polars, (b) the Polars engine,
+(c) the frictionless engine on a smaller package; it prints times, ratios and peak
+memory, and checks that both engines find the defects injected into the packages.
+
+    python benchmarks/validate.py                      # 1,000,000 events, frictionless at 250,000
+    python benchmarks/validate.py --events 200000 --frictionless-events 50000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: Structural rules both engines report (semantic rules are the Polars engine's own).
+STRUCTURAL = {
+    "type",
+    "required",
+    "unique",
+    "enum",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusive-minimum",
+    "exclusive-maximum",
+    "min-length",
+    "max-length",
+    "primary-key",
+    "foreign-key",
+}
+
+
+def inject_defects(root: Path) -> set[tuple[str, int, str]]:
+    """Break a few cells in place (keeping row order); return their (table, line, column)."""
+    import polars as pl
+
+    from relations_data.package import open_package
+
+    package = open_package(root)
+    expected: set[tuple[str, int, str]] = set()
+    events = package.resource("events")
+    frame = pl.read_csv(events.path, infer_schema=False)
+    date_field = next(f.name for f in events.schema.fields if f.type == "date")
+    enum_field = next(
+        f.name for f in events.schema.fields if f.enum and not f.name.endswith("precision")
+    )
+    for index, column, value in ((10, date_field, "2020-02-31"), (20, enum_field, "not-a-kind")):
+        frame = frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == index)
+            .then(pl.lit(value))
+            .otherwise(pl.col(column))
+            .alias(column)
+        )
+        expected.add(("events", index + 2, column))
+    frame.write_csv(events.path, line_terminator="\n")
+    links = next(r for r in package.resources if len(r.schema.foreign_keys) >= 2)
+    frame = pl.read_csv(links.path, infer_schema=False)
+    fk = links.schema.foreign_keys[0]
+    column = fk.fields[0]
+    value = frame[column][5]
+    # Keep the sort order: the broken key sorts right after the one it replaces.
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 5)
+        .then(pl.lit(value + "-gone"))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+    frame.write_csv(links.path, line_terminator="\n")
+    expected.add((links.name, 7, column))
+    return expected
+
+
+def measure(kind: str, root: Path, events: int) -> dict[str, object]:
+    """Run one measurement in this process; return seconds, peak RSS and findings."""
+    import polars as pl
+
+    start = time.perf_counter()
+    findings: list[tuple[str, int | None, str | None]] = []
+    if kind == "generate":
+        from benchmarks._scale import build_package
+
+        build_package(root, events)
+        expected = inject_defects(root)
+        return {
+            "kind": kind,
+            "seconds": time.perf_counter() - start,
+            "peak_bytes": 0,
+            "rows": 0,
+            "findings": sorted(expected),
+        }
+    if kind == "read":
+        from relations_data.package import open_package
+
+        package = open_package(root)
+        # All tables held at once, as the validator must hold them (foreign keys).
+        frames = {r.name: pl.read_csv(r.path) for r in package.resources}
+        rows = sum(frame.height for frame in frames.values())
+    else:
+        from relations_data.validation import validate
+
+        report = validate(root, engines=(kind,))
+        rows = sum(t.rows for t in report.tables)
+        findings = [f.location for f in report.findings if f.rule in STRUCTURAL]
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return {
+        "kind": kind,
+        "seconds": seconds,
+        "peak_bytes": peak,
+        "rows": rows,
+        "findings": findings,
+    }
+
+
+def run_child(kind: str, root: Path, *extra: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, "--root", str(root), *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    data: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--frictionless-events", type=int, default=250_000)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the packages here")
+    parser.add_argument(
+        "--measure", choices=["generate", "read", "polars", "frictionless"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.root, args.events)))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="relations-bench-") as tmp:
+        work = args.workdir or Path(tmp)
+        big, small = work / f"events-{args.events}", work / f"events-{args.frictionless_events}"
+        started = time.perf_counter()
+        # Generated in children too, so this process stays small and each child's peak
+        # RSS (which survives fork and exec) is its own.
+        generated = run_child("generate", big, "--events", str(args.events))
+        expected_big = {tuple(f) for f in generated["findings"]}  # type: ignore[union-attr]
+        generated = run_child("generate", small, "--events", str(args.frictionless_events))
+        expected_small = {tuple(f) for f in generated["findings"]}  # type: ignore[union-attr]
+        print(f"generated packages in {time.perf_counter() - started:.1f} s")
+        read = run_child("read", big)
+        polars_big = run_child("polars", big)
+        read_small = run_child("read", small)
+        polars_small = run_child("polars", small)
+        frictionless_small = run_child("frictionless", small)
+    mib = 1024 * 1024
+    for label, data in (
+        (f"(a) plain Polars read, {args.events:,} events", read),
+        (f"(b) polars engine, {args.events:,} events", polars_big),
+        (f"(a') plain Polars read, {args.frictionless_events:,} events", read_small),
+        (f"(b') polars engine, {args.frictionless_events:,} events", polars_small),
+        (f"(c) frictionless engine, {args.frictionless_events:,} events", frictionless_small),
+    ):
+        print(
+            f"{label:<50} {data['seconds']:>8.2f} s  peak {int(data['peak_bytes']) / mib:>7.0f} MiB"
+            f"  rows {data['rows']:,}"
+        )
+    time_ratio = float(polars_big["seconds"]) / float(read["seconds"])
+    memory_ratio = int(polars_big["peak_bytes"]) / int(read["peak_bytes"])
+    speedup = float(frictionless_small["seconds"]) / float(polars_small["seconds"])
+    print(f"(b)/(a) time   {time_ratio:5.2f}x  (target <= 2.5x)")
+    print(f"(b)/(a) memory {memory_ratio:5.2f}x  (target <= 2x)")
+    print(f"(c)/(b') time  {speedup:5.1f}x  (target >= 15x; same package)")
+    found_big = {tuple(f) for f in polars_big["findings"]}  # type: ignore[union-attr]
+    found_polars = {tuple(f) for f in polars_small["findings"]}  # type: ignore[union-attr]
+    found_fl = {tuple(f) for f in frictionless_small["findings"]}  # type: ignore[union-attr]
+    agree = found_polars == found_fl and expected_small <= found_fl and expected_big <= found_big
+    print(f"injected defects found by both engines: {'yes' if agree else 'NO'}")
+    if not agree:
+        print(f"  expected {sorted(expected_small)}")
+        print(f"  polars only {sorted(found_polars - found_fl)}")
+        print(f"  frictionless only {sorted(found_fl - found_polars)}")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

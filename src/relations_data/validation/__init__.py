@@ -1,0 +1,121 @@
+"""Validating the data package with two engines that share one report.
+
+>>> from relations_data.validation import validate
+>>> report = validate(engines=("polars",))
+>>> report.valid in (True, False)
+True
+
+``validate`` returns a :class:`Report` for data it could read (valid or not) and raises
+:class:`~relations_data.errors.PackageError` for input no validator can use (an
+unreadable descriptor, a missing, empty, ragged or non-UTF-8 CSV, an unsafe path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import PackageError
+from ..package import DataPackage, open_package
+from .reading import read_package
+from .report import REPORT_VERSION, CheckResult, Finding, Report, TableSummary
+
+__all__ = [
+    "ENGINES",
+    "REPORT_VERSION",
+    "CheckResult",
+    "Finding",
+    "Report",
+    "TableSummary",
+    "validate",
+]
+
+#: The engines :func:`validate` knows, in the order they run.
+ENGINES = ("polars", "frictionless")
+
+
+def validate(
+    source: str | Path | DataPackage | None = None,
+    *,
+    engines: Iterable[str] = ENGINES,
+) -> Report:
+    """Validate a data package and report every finding of every engine.
+
+    Parameters
+    ----------
+    source
+        ``None`` for the bundled package, a folder holding ``datapackage.json``, a
+        ``datapackage.json`` file, a release ``.zip``, or an opened package.
+    engines
+        Which engines to run: ``"polars"`` (Pandera schemas built from the Table
+        Schemas plus the semantic rules) and/or ``"frictionless"``.
+
+    Returns
+    -------
+    Report
+        ``report.valid`` is ``True`` when no engine found anything.
+
+    Raises
+    ------
+    PackageError
+        The input cannot be validated at all: a missing or invalid descriptor, an unsafe
+        path, a missing, empty, non-UTF-8 or ragged CSV, or a header that does not match
+        its schema. The message names the file (and line).
+    """
+    chosen = tuple(dict.fromkeys(engines))
+    unknown = [e for e in chosen if e not in ENGINES]
+    if unknown or not chosen:
+        raise PackageError(
+            f"expected engines among {', '.join(ENGINES)}, found {', '.join(unknown) or 'none'}."
+        )
+    package = source if isinstance(source, DataPackage) else open_package(source)
+    tables = read_package(package)
+    report = Report(
+        source=str(source) if source is not None else f"bundled package {package.version}",
+        engines=chosen,
+        tables=[
+            TableSummary(
+                name=name,
+                file=table.resource.relpath,
+                rows=table.rows,
+                columns=table.resource.schema.field_names,
+            )
+            for name, table in tables.items()
+        ],
+        root=package.root,
+    )
+    if "polars" in chosen:
+        import polars as pl
+
+        from . import polars_engine, semantic
+
+        try:
+            collector, typed = polars_engine.run(tables)
+            semantic.run(tables, typed, collector)
+        except pl.exceptions.PolarsError as error:
+            # Schemas are checked up front; this is the net for combinations they miss.
+            raise PackageError(
+                f"{package.descriptor_path}: the Table Schemas cannot be applied to the data "
+                f"({str(error).splitlines()[0]})."
+            ) from None
+        report.findings.extend(_deduplicated(collector.findings))
+        report.checks.extend(collector.checks())
+    if "frictionless" in chosen:
+        from . import frictionless_engine
+
+        collector = frictionless_engine.run(package, tables)
+        report.findings.extend(collector.findings)
+        report.checks.extend(collector.checks())
+    return report
+
+
+def _deduplicated(findings: list[Finding]) -> list[Finding]:
+    """Drop exact repeats (the same rule on the same cell), keeping the first."""
+    seen: set[tuple[object, ...]] = set()
+    unique: list[Finding] = []
+    for finding in findings:
+        key = (finding.table, finding.line, finding.column, finding.rule)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

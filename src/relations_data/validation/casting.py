@@ -1,0 +1,208 @@
+"""Parsing text cells as their Table Schema type, the way frictionless-py reads them.
+
+Each reader turns a string column into a typed column where a cell that does not parse
+becomes null; comparing nulls before and after finds type errors cell by cell. The
+grammars follow frictionless 5's value readers (``Decimal`` for numbers, ``int`` for
+integers, ``strptime("%Y-%m-%d")`` for dates, an RFC 3986 scheme for URIs), so both
+engines agree on what is a type error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import polars as pl
+
+from ..dtypes import polars_dtype
+from ..schema import Field
+
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_NUMBER = (
+    rf"^\s*[+-]?(?:(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
+    r"|(?i:inf|infinity|s?nan[0-9]*))\s*$"
+)
+_INTEGER = rf"^\s*[+-]?{_DIGITS}\s*$"
+_STRING_FORMATS = {
+    # rfc3986's validator requires a scheme: a letter, then letters, digits, + . -
+    "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:",
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "uuid": r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
+    "binary": r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+}
+_DURATION = (
+    r"^P(?:[0-9]+(?:[.,][0-9]+)?Y)?(?:[0-9]+(?:[.,][0-9]+)?M)?(?:[0-9]+(?:[.,][0-9]+)?W)?"
+    r"(?:[0-9]+(?:[.,][0-9]+)?D)?(?:T(?:[0-9]+(?:[.,][0-9]+)?H)?(?:[0-9]+(?:[.,][0-9]+)?M)?"
+    r"(?:[0-9]+(?:[.,][0-9]+)?S)?)?$"
+)
+_GEOPOINT = r"^\s*[+-]?[0-9]+(?:\.[0-9]+)?\s*,\s*[+-]?[0-9]+(?:\.[0-9]+)?\s*$"
+
+
+def _python_format(format_: str) -> str:
+    # Polars (chrono) and Python share the strftime directives the schemas may use.
+    return format_
+
+
+def _numeric(text: pl.Expr, pattern: str, dtype: pl.DataType) -> pl.Expr:
+    cleaned = text.str.strip_chars().str.replace_all("_", "", literal=True)
+    special = cleaned.str.to_lowercase()
+    value = (
+        pl.when(special.str.contains(r"^[+]?inf(inity)?$"))
+        .then(pl.lit(float("inf")))
+        .when(special.str.contains(r"^-inf(inity)?$"))
+        .then(pl.lit(float("-inf")))
+        .when(special.str.contains(r"^[+-]?s?nan[0-9]*$"))
+        .then(pl.lit(float("nan")))
+        .otherwise(cleaned.cast(pl.Float64, strict=False))
+        if dtype == pl.Float64
+        else cleaned.cast(dtype, strict=False)
+    )
+    return pl.when(text.str.contains(pattern)).then(value).otherwise(None)
+
+
+def _date(text: pl.Expr, format_: str) -> pl.Expr:
+    if format_ == "default":
+        # strptime("%Y-%m-%d") accepts one-digit months and days; pad them for chrono.
+        parts = text.str.extract_groups(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+        padded = pl.concat_str(
+            parts.struct.field("1"),
+            parts.struct.field("2").str.zfill(2),
+            parts.struct.field("3").str.zfill(2),
+            separator="-",
+        )
+        return padded.str.to_date("%Y-%m-%d", strict=False)
+    if format_ == "any":
+        return text.str.to_date(strict=False)
+    return text.str.to_date(_python_format(format_), strict=False)
+
+
+def _datetime(text: pl.Expr, format_: str) -> pl.Expr:
+    if format_ in ("default", "any"):
+        pattern = (
+            r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+            r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?$"
+        )
+        plain = text.str.replace(r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$", "")
+        return (
+            pl.when(text.str.contains(pattern))
+            .then(plain.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False))
+            .otherwise(None)
+        )
+    return text.str.to_datetime(_python_format(format_), time_unit="us", strict=False)
+
+
+def _time(text: pl.Expr, format_: str) -> pl.Expr:
+    fmt = "%H:%M:%S" if format_ in ("default", "any") else _python_format(format_)
+    return text.str.to_time(fmt, strict=False)
+
+
+def _json(kind: type) -> Callable[[pl.Expr], pl.Expr]:
+    def check(value: str) -> bool:
+        try:
+            return isinstance(json.loads(value), kind)
+        except ValueError:
+            return False
+
+    def reader(text: pl.Expr) -> pl.Expr:
+        ok = text.map_elements(check, return_dtype=pl.Boolean, skip_nulls=True)
+        return pl.when(ok).then(text).otherwise(None)
+
+    return reader
+
+
+def _pattern(regex: str) -> Callable[[pl.Expr], pl.Expr]:
+    return lambda text: pl.when(text.str.contains(regex)).then(text).otherwise(None)
+
+
+def fast_expression(field: Field) -> pl.Expr | None:
+    """A cheaper parse that accepts a subset of what :func:`typed_expression` accepts
+    (never more), or ``None`` when the full parse is already cheap. Cells it leaves null
+    are parsed again with the full grammar."""
+    text = pl.col(field.name)
+    if field.type == "integer":
+        return text.cast(pl.Int64, strict=False)
+    if field.type == "number":
+        return text.cast(pl.Float64, strict=False)
+    if field.type == "date" and field.format == "default":
+        return (
+            pl.when(text.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"))
+            .then(text.str.to_date("%Y-%m-%d", strict=False))
+            .otherwise(None)
+        )
+    return None
+
+
+def typed_expression(field: Field, column: str | None = None) -> pl.Expr:
+    """The field's column (or ``column``) parsed as its type; a cell that does not parse
+    becomes null."""
+    text = pl.col(column or field.name)
+    kind, format_ = field.type, field.format
+    if kind == "string":
+        regex = _STRING_FORMATS.get(format_)
+        return _pattern(regex)(text) if regex else text
+    if kind == "integer":
+        return _numeric(text, _INTEGER, pl.Int64())
+    if kind == "number":
+        return _numeric(text, _NUMBER, pl.Float64())
+    if kind == "boolean":
+        return (
+            pl.when(text.is_in(list(field.true_values)))
+            .then(pl.lit(True))
+            .when(text.is_in(list(field.false_values)))
+            .then(pl.lit(False))
+            .otherwise(None)
+        )
+    if kind == "date":
+        return _date(text, format_)
+    if kind == "datetime":
+        return _datetime(text, format_)
+    if kind == "time":
+        return _time(text, format_)
+    if kind == "year":
+        return pl.when(text.str.contains(r"^[0-9]{4}$")).then(text.cast(pl.Int32, strict=False))
+    if kind == "yearmonth":
+        return _pattern(r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")(text)
+    if kind == "duration":
+        return _pattern(_DURATION)(text.str.strip_chars())
+    if kind == "geopoint":
+        return _pattern(_GEOPOINT)(text)
+    if kind in ("object", "geojson"):
+        return _json(dict)(text)
+    if kind == "array":
+        return _json(list)(text)
+    return text  # "any" and unknown types accept every value
+
+
+def typed_dtype(field: Field) -> pl.DataType:
+    """Dtype of :func:`typed_expression` (enums are checked as strings, not ``pl.Enum``)."""
+    if field.type in ("integer", "number", "boolean", "date", "datetime", "year"):
+        return polars_dtype(field)
+    if field.type == "time":
+        return pl.Time()
+    return pl.String()
+
+
+def parse_constraint(field: Field, value: Any) -> Any:
+    """A constraint value (``minimum``, ``enum`` item...) read as the field's type."""
+    kind = field.type
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(Decimal(str(value)))
+        if kind == "year":
+            return int(value)
+        if kind == "date" and isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        if kind == "datetime" and isinstance(value, str):
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        if kind == "time" and isinstance(value, str):
+            return dt.time.fromisoformat(value)
+        if kind == "boolean" and isinstance(value, str):
+            return value in field.true_values
+    except (ValueError, TypeError, InvalidOperation):
+        return value
+    return value

@@ -1,0 +1,175 @@
+"""The frictionless engine: frictionless-py validates the package; errors become findings.
+
+frictionless reads only what the package paths, already checked by
+:func:`relations_data.package.open_package`, point at: it is given a descriptor rebuilt
+from the checked resources (relative paths, schemas inlined), never the original file,
+so a URL or an outside path can reach it neither through a resource, a schema nor a
+dialect. Its row numbers count records with the header as row 1; they are mapped to
+physical CSV lines the same way the Polars engine numbers them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..errors import PackageError
+from ..package import DataPackage
+from .findings import Collector
+from .polars_engine import RULES
+from .reading import TextTable
+from .report import Finding, shorten
+
+ENGINE = "frictionless"
+
+#: frictionless error type -> rule name shared with the Polars engine.
+_RULES = {
+    "type-error": "type",
+    "unique-error": "unique",
+    "primary-key": "primary-key",
+    "foreign-key": "foreign-key",
+}
+_CONSTRAINT = re.compile(r'constraint "(\w+)"')
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()
+
+
+def _rules_of(table: TextTable) -> list[str]:
+    """The rules frictionless applies to a table: the schema's constraints and keys."""
+    schema = table.resource.schema
+    rules = ["type"]
+    for field in schema.fields:
+        for name in field.constraints:
+            rule = _kebab(name)
+            if rule in RULES and rule not in rules:
+                rules.append(rule)
+    if schema.primary_key:
+        rules.append("primary-key")
+    if schema.foreign_keys:
+        rules.append("foreign-key")
+    return rules
+
+
+def safe_descriptor(package: DataPackage) -> dict[str, Any]:
+    """The package descriptor rebuilt from checked paths, with schemas inlined."""
+    resources = []
+    raw_resources = {
+        r.get("name"): r for r in package.descriptor.get("resources", []) if isinstance(r, dict)
+    }
+    for resource in package.resources:
+        raw = raw_resources.get(resource.name, {})
+        if resource.schema_relpath is not None:
+            schema = json.loads((package.root / resource.schema_relpath).read_text("utf-8"))
+        else:
+            schema = raw.get("schema", {})
+        schema = {k: v for k, v in schema.items() if k != "$schema"}
+        entry: dict[str, Any] = {
+            "name": resource.name,
+            "path": resource.relpath,
+            "schema": schema,
+            "format": "csv",
+            "encoding": "utf-8",
+        }
+        for key in ("bytes", "hash"):
+            if key in raw:
+                entry[key] = raw[key]
+        resources.append(entry)
+    return {"name": str(package.descriptor.get("name", "package")), "resources": resources}
+
+
+def run(package: DataPackage, tables: dict[str, TextTable]) -> Collector:
+    """Validate with frictionless-py; return its findings mapped into the common report."""
+    import frictionless
+
+    out = Collector(ENGINE)
+    try:
+        fl_package = frictionless.Package(safe_descriptor(package), basepath=str(package.root))
+        report = fl_package.validate()
+    except frictionless.FrictionlessException as error:
+        raise PackageError(
+            f"{package.descriptor_path}: frictionless cannot open it ({error})."
+        ) from None
+    except Exception as error:
+        raise PackageError(
+            f"{package.descriptor_path}: frictionless failed on this package "
+            f"({type(error).__name__}: {error})."
+        ) from None
+    for name, text in tables.items():
+        for rule in _rules_of(text):
+            out.ran(rule, RULES[rule], name)
+    for task in report.tasks:
+        table = tables.get(task.name or "")
+        for issue in task.errors:
+            finding = _finding(issue, table, package)
+            out.findings.append(finding)
+            out.ran(
+                finding.rule, RULES.get(finding.rule, f"frictionless {issue.type}"), finding.table
+            )
+    for issue in report.errors:
+        out.findings.append(
+            Finding(
+                table="",
+                file=package.descriptor_path.name,
+                line=None,
+                column=None,
+                value=None,
+                rule=str(issue.type),
+                message=str(issue.message),
+                engine=ENGINE,
+            )
+        )
+    return out
+
+
+def _finding(error: Any, table: TextTable | None, package: DataPackage) -> Finding:
+    kind = str(error.type)
+    rule = _RULES.get(kind, kind)
+    note = str(getattr(error, "note", "") or "")
+    if kind == "constraint-error":
+        match = _CONSTRAINT.search(note)
+        rule = _kebab(match.group(1)) if match else "constraint"
+    row_number = getattr(error, "row_number", None)
+    column = getattr(error, "field_name", None)
+    if kind == "primary-key" and table is not None:
+        column = ",".join(table.resource.schema.primary_key)
+    if kind == "foreign-key":
+        names = getattr(error, "field_names", None)
+        column = ",".join(names) if names else column
+    line = row_number
+    if row_number is not None and table is not None:
+        line = table.line_of_record(int(row_number))
+    if kind in {
+        "extra-label",
+        "missing-label",
+        "blank-label",
+        "duplicate-label",
+        "incorrect-label",
+    }:
+        line = 1
+        column = getattr(error, "label", None) or column
+    cell = getattr(error, "cell", None)
+    value = cell
+    if kind == "foreign-key":
+        value = ",".join(str(v) for v in getattr(error, "field_values", []) or [])
+    elif kind == "primary-key" and table is not None and row_number is not None:
+        value = None
+    name = table.name if table is not None else ""
+    file = table.resource.relpath if table is not None else package.descriptor_path.name
+    if kind in ("type-error", "constraint-error"):
+        said = shorten(note or error.title, 160)
+        message = f"expected {said}, found {cell!r}"
+    else:
+        message = f"{error.title}: {note}" if note else str(error.message)
+    return Finding(
+        table=name,
+        file=file,
+        line=line,
+        column=column,
+        value=shorten(value) if value not in (None, "") else None,
+        rule=rule,
+        message=message,
+        engine=ENGINE,
+    )

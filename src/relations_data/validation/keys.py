@@ -1,0 +1,143 @@
+"""Primary and foreign keys as Polars expressions and joins (composite keys included).
+
+Pandera checks one column at a time; keys span columns and tables, so they are
+checked here, in a few vectorised passes, and failing rows alone are materialised.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..schema import ForeignKey
+from .findings import Collector
+from .polars_engine import RULES, TypedTable, text_name
+from .reading import LINE
+
+
+def _shown(columns: list[str]) -> pl.Expr:
+    """The cells of ``columns`` as written in the CSV, comma-separated."""
+    return pl.concat_str([pl.col(text_name(c)).fill_null("") for c in columns], separator=",")
+
+
+def check_primary_key(typed: TypedTable, out: Collector) -> None:
+    """Reject keys whose cells are all empty, empty key cells of optional fields, and
+    repeated keys (reported on the later line, like frictionless)."""
+    schema = typed.schema
+    key = list(schema.primary_key)
+    if not key:
+        return
+    table = typed.text.name
+    out.ran("primary-key", RULES["primary-key"], table)
+    joined = ",".join(key)
+    all_null = pl.all_horizontal([pl.col(k).is_null() for k in key])
+    any_null = pl.any_horizontal([pl.col(k).is_null() for k in key])
+    # Hashes find candidate repeats fast; candidates are then compared exactly below.
+    whole = pl.struct(key).hash() if len(key) > 1 else pl.col(key[0]).hash()
+    if len(key) == 1 and schema.field(key[0]).unique:
+        # Pandera's unique check already reports each repeat on this very cell.
+        repeated = pl.lit(False)
+    else:
+        repeated = ~whole.is_first_distinct() & ~all_null
+    has_null, has_repeat = typed.frame.select(
+        any_null.any().alias("null"), repeated.any().alias("repeat")
+    ).row(0)
+    if has_null:
+        empty = typed.frame.filter(all_null).select(LINE, _shown(key).alias("value"))
+        out.add_rows(
+            typed.text,
+            empty,
+            joined,
+            "primary-key",
+            f"expected a primary key ({joined}), found every key cell empty",
+            "value",
+        )
+        for name in key:
+            if schema.field(name).required:
+                continue  # an empty required cell is already a "required" finding
+            partial = typed.frame.filter(pl.col(text_name(name)).is_null() & ~all_null)
+            out.add_rows(
+                typed.text,
+                partial.select(LINE),
+                name,
+                "primary-key",
+                f"expected a value: {name} is part of the primary key ({joined}), "
+                "found an empty cell",
+            )
+    if not has_repeat:
+        return
+    candidates = typed.frame.filter(repeated).select(whole.alias("__hash")).to_series()
+    frame = typed.frame.filter(~all_null & whole.is_in(candidates.implode())).select(
+        LINE, *key, *[text_name(k) for k in key]
+    )
+    firsts = (
+        frame.group_by(key, maintain_order=True)
+        .agg(pl.col(LINE).first().alias("__first"), pl.len().alias("__count"))
+        .filter(pl.col("__count") > 1)
+    )
+    dupes = (
+        frame.join(firsts, on=key, how="inner", nulls_equal=True)
+        .filter(pl.col(LINE) != pl.col("__first"))
+        .select(LINE, "__first", _shown(key).alias("value"))
+        .sort(LINE)
+    )
+    out.add_rows(
+        typed.text,
+        dupes,
+        joined,
+        "primary-key",
+        lambda row: (
+            f"expected a unique primary key ({joined}), found {row['value']!r} "
+            f"already on line {row['__first']}"
+        ),
+        "value",
+    )
+
+
+def check_foreign_key(
+    typed: TypedTable, fk: ForeignKey, tables: dict[str, TypedTable], out: Collector
+) -> None:
+    """Rows whose foreign key is not entirely empty must match a row of the referenced
+    table; an empty key passes (``required`` says whether it may be empty)."""
+    table = typed.text.name
+    target = tables[fk.resource]
+    out.ran("foreign-key", RULES["foreign-key"], table)
+    left, right = list(fk.fields), list(fk.reference_fields)
+    same_types = all(
+        typed.frame.schema[mine] == target.frame.schema[theirs]
+        for mine, theirs in zip(left, right, strict=True)
+    )
+
+    def as_key(column: str) -> pl.Expr:
+        return pl.col(column) if same_types else pl.col(column).cast(pl.String)
+
+    present = ~pl.all_horizontal([pl.col(c).is_null() for c in left])
+    if len(left) == 1:
+        # A value whose hash is not among the reference hashes is certainly missing;
+        # comparing 64-bit hashes is several times faster than comparing strings. (A
+        # hash collision could hide one missing key: odds about rows / 2**64.)
+        reference = target.frame.select(as_key(right[0]).drop_nulls().hash().unique()).to_series()
+        matched = as_key(left[0]).hash().is_in(reference.implode())
+        unmatched = typed.frame.filter(present & ~matched).select(LINE, _shown(left).alias("value"))
+    else:
+        keys = target.frame.select(
+            [as_key(theirs).alias(mine) for mine, theirs in zip(left, right, strict=True)]
+        ).unique()
+        unmatched = (
+            typed.frame.filter(present)
+            .select(LINE, *[as_key(c).alias(c) for c in left], _shown(left).alias("value"))
+            .join(keys, on=left, how="anti")
+            .select(LINE, "value")
+        )
+    joined = ",".join(left)
+    target_fields = ",".join(right)
+    out.add_rows(
+        typed.text,
+        unmatched,
+        joined,
+        "foreign-key",
+        lambda row: (
+            f"expected the {target_fields} of a row of table {fk.resource}, found "
+            f"{row['value']!r}, which is not there"
+        ),
+        "value",
+    )

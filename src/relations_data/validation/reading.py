@@ -1,0 +1,352 @@
+"""Reading every CSV of a package as text, refusing what no validator can use.
+
+Unusable input (missing, empty, BOM, invalid UTF-8, ragged rows, a header that does not
+match the schema) raises :class:`~relations_data.errors.PackageError` naming the file
+and line. Everything else is read as strings, so that a cell that is not of its type is
+reported on its own line and column by the engines, not as a failed read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mmap
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import PackageError
+from ..package import DataPackage, Resource
+from ..schema import TABLE_SCHEMA_TYPES
+from .casting import parse_constraint
+
+#: Name of the column holding each record's physical CSV line (header = line 1).
+LINE = "__line__"
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A CSV read as text: ``frame`` holds the schema's columns (missing values as null)
+    plus :data:`LINE`. ``byte_exact`` is true when the file's size is exactly what
+    writing ``frame`` with minimal quoting and LF line ends gives (the canonical-form
+    check then needs no second copy of the file)."""
+
+    resource: Resource
+    frame: pl.DataFrame
+    byte_exact: bool
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+    def raw(self) -> bytes:
+        return self.resource.path.read_bytes()
+
+    def line_of_record(self, record_number: int) -> int:
+        """Physical line of a record numbered like frictionless (header = 1)."""
+        index = record_number - 2
+        if 0 <= index < self.frame.height:
+            return int(self.frame[LINE][index])
+        return record_number
+
+
+def _unused_byte(raw: bytes) -> str:
+    for candidate in ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02"):
+        if candidate.encode() not in raw:
+            return candidate
+    return ""
+
+
+def _field_counts_fast(raw: bytes, separator: str) -> pl.DataFrame | None:
+    """Field count of every physical line, or ``None`` when a quoted cell spans lines.
+
+    Quoted segments are removed before commas are counted, so commas inside quotes do
+    not count; a line with an odd number of quotes means a record spans lines, which the
+    (slower) :mod:`csv` reader handles instead.
+    """
+    lines = pl.read_csv(
+        raw,
+        has_header=False,
+        separator=separator,
+        quote_char=None,
+        schema={"text": pl.String()},
+        empty_string_is_null=False,
+        raise_if_empty=False,
+    ).with_row_index("line", offset=1)
+    counted = lines.select(
+        "line",
+        quotes=pl.col("text").str.count_matches('"', literal=True),
+        fields=pl.col("text").str.replace_all(r'"[^"]*"', "").str.count_matches(",", literal=True)
+        + 1,
+    )
+    if counted.select((pl.col("quotes") % 2 == 1).any()).item():
+        return None
+    return counted.select("line", "fields")
+
+
+def _field_counts_csv(text: str) -> pl.DataFrame:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines: list[int] = []
+    fields: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            lines.append(start)
+            fields.append(len(record))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise PackageError(f"malformed CSV at line {reader.line_num} ({error})") from None
+    return pl.DataFrame(
+        {"line": lines, "fields": fields}, schema={"line": pl.Int64, "fields": pl.Int64}
+    )
+
+
+def check_field_counts(raw: bytes, text: str, expected: int, where: str) -> pl.Series:
+    """Refuse rows with too many or too few fields; return the line of every data record.
+
+    Polars pads short rows with empty strings silently, so the count is taken here, from
+    the file itself, before Polars parses it.
+    """
+    separator = _unused_byte(raw)
+    counts = _field_counts_fast(raw, separator) if separator else None
+    if counts is None:
+        try:
+            counts = _field_counts_csv(text)
+        except PackageError as error:
+            raise PackageError(f"{where}: {error}.") from None
+    wrong = counts.filter(pl.col("fields") != expected)
+    if wrong.height:
+        line, found = wrong.row(0)
+        more = f" ({wrong.height - 1} more ragged line(s))" if wrong.height > 1 else ""
+        raise PackageError(
+            f"{where}: line {line} has {found} field(s) but the header and schema have "
+            f"{expected}{more}; every row needs exactly {expected} comma-separated fields."
+        )
+    return counts["line"].slice(1).cast(pl.Int64).alias(LINE)
+
+
+def _raw_problem(raw: bytes, where: str, expected: int) -> PackageError | None:
+    """Diagnose a file Polars refused: encoding, then field counts (with the line)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return PackageError(
+            f"{where}: line {line} is not valid UTF-8 (byte {raw[error.start]:#04x}); "
+            "save the file as UTF-8."
+        )
+    try:
+        check_field_counts(raw, text, expected, where)
+    except PackageError as error:
+        return error
+    return None
+
+
+def _has_quote(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (memory-mapped, not read in)."""
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') != -1
+
+
+def _layout(frame: pl.DataFrame, header: list[str], quoted: bool) -> tuple[int, list[str]]:
+    """Size of ``frame`` written as CSV (minimal quoting, LF ends), and the columns
+    holding line breaks, in one pass. Without a quote in the file no cell can hold a
+    comma, quote or line break, so only lengths are summed."""
+    header_bytes = len(",".join(header).encode()) + 1
+    if frame.height == 0:
+        return header_bytes, []
+    lengths = pl.sum_horizontal(
+        [pl.col(c).str.len_bytes().cast(pl.Int64).sum() for c in header]
+    ).alias("__bytes")
+    if not quoted:
+        cells = int(frame.select(lengths).item())
+        return header_bytes + cells + frame.height * len(header), []
+    special = [",", '"', "\n", "\r"]
+    quoting = pl.sum_horizontal(
+        [
+            pl.when(pl.col(c).str.contains_any(special))
+            .then(pl.col(c).str.count_matches('"', literal=True).cast(pl.Int64) + 2)
+            .otherwise(0)
+            .sum()
+            for c in header
+        ]
+    ).alias("__quoting")
+    breaks = [pl.col(c).str.contains("\n", literal=True).any().alias(c) for c in header]
+    row = frame.select(lengths, quoting, *breaks).row(0)
+    multiline = [c for c, flag in zip(header, row[2:], strict=True) if flag]
+    return header_bytes + int(row[0]) + int(row[1]) + frame.height * len(header), multiline
+
+
+def _lines(multiline: list[str]) -> pl.Expr:
+    """Physical line of each record: 2 for the first, plus line breaks inside cells."""
+    index = pl.int_range(pl.len(), dtype=pl.Int64) + 2
+    if not multiline:
+        return index.alias(LINE)
+    breaks = pl.sum_horizontal(
+        [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in multiline]
+    ).cast(pl.Int64)
+    return (index + breaks.cum_sum().shift(1, fill_value=0)).alias(LINE)
+
+
+def read_table(resource: Resource) -> TextTable:
+    """Read one resource as text, raising :class:`PackageError` for unusable files.
+
+    The common case costs one Polars parse: a short row (which Polars pads silently)
+    changes the file size that the parsed frame predicts, and only then is the file
+    scanned line by line to name the ragged line.
+    """
+    path = resource.path
+    where = str(path)
+    expected = list(resource.schema.field_names)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(3)
+    except FileNotFoundError:
+        raise PackageError(f"{where}: data file of table {resource.name!r} not found.") from None
+    except IsADirectoryError:
+        raise PackageError(f"{where}: expected a CSV file but found a folder.") from None
+    except OSError as error:
+        raise PackageError(f"{where}: cannot be read ({error.strerror}).") from None
+    if head.startswith(b"\xef\xbb\xbf"):
+        raise PackageError(f"{where}: starts with a byte-order mark; save it as UTF-8 without BOM.")
+    blank = size == 0 or (size < 4096 and not path.read_bytes().strip())
+    if blank:
+        raise PackageError(f"{where}: file is empty; expected at least a header row.")
+    try:
+        frame = pl.read_csv(
+            path,
+            infer_schema=False,
+            raise_if_empty=True,
+            truncate_ragged_lines=False,
+            empty_string_is_null="" in resource.schema.missing_values,
+        )
+    except pl.exceptions.PolarsError as error:
+        problem = _raw_problem(path.read_bytes(), where, len(expected))
+        if problem is not None:
+            raise problem from None
+        raise PackageError(f"{where}: malformed CSV ({str(error).splitlines()[0]}).") from None
+    if frame.columns != expected:
+        missing = [c for c in expected if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in expected]
+        problem_text = (
+            f"missing {missing or 'none'}, unexpected {extra or 'none'}"
+            if missing or extra
+            else f"columns in the order {frame.columns}"
+        )
+        raise PackageError(
+            f"{where}: line 1 (header) does not match the Table Schema of {resource.name!r}: "
+            f"expected {expected}, found {problem_text}."
+        )
+    predicted, multiline = _layout(frame, expected, _has_quote(path))
+    byte_exact = predicted == size
+    if not byte_exact:
+        raw = path.read_bytes()
+        problem = _raw_problem(raw, where, len(expected))
+        if problem is not None:
+            raise problem
+    frame = frame.with_columns(_lines(multiline))
+    missing_values = [v for v in resource.schema.missing_values if v != ""]
+    if missing_values:
+        frame = frame.with_columns(
+            pl.when(pl.col(expected).is_in(missing_values))
+            .then(None)
+            .otherwise(pl.col(expected))
+            .name.keep()
+        )
+    return TextTable(resource=resource, frame=frame, byte_exact=byte_exact)
+
+
+def check_schema(resource: Resource, names: tuple[str, ...]) -> None:
+    """Refuse a Table Schema no engine can apply (raises :class:`PackageError`)."""
+    schema = resource.schema
+    where = f"Table Schema of {resource.name!r} ({resource.schema_relpath or 'inline'})"
+    seen: set[str] = set()
+    for field in schema.fields:
+        if field.name in seen or not field.name:
+            raise PackageError(f"{where}: field name {field.name!r} is empty or repeated.")
+        seen.add(field.name)
+        if field.type not in TABLE_SCHEMA_TYPES:
+            raise PackageError(
+                f"{where}: field {field.name!r} has type {field.type!r}; expected one of "
+                f"{', '.join(sorted(TABLE_SCHEMA_TYPES))}."
+            )
+        constraints = field.constraints
+        if not isinstance(constraints, Mapping):
+            raise PackageError(f"{where}: constraints of {field.name!r} must be an object.")
+        pattern = constraints.get("pattern")
+        if pattern is not None:
+            try:
+                if not isinstance(pattern, str):
+                    raise TypeError(pattern)
+                re.compile(pattern)
+                pl.select(pl.lit("").str.contains(f"^(?:{pattern})$"))
+            except (re.error, TypeError, pl.exceptions.PolarsError):
+                raise PackageError(
+                    f"{where}: field {field.name!r} has pattern {pattern!r}, which is not a "
+                    "regular expression both Python and Polars accept."
+                ) from None
+        for key in ("minLength", "maxLength"):
+            value = constraints.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise PackageError(f"{where}: {key} of {field.name!r} must be an integer.")
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            value = constraints.get(key)
+            if value is None:
+                continue
+            parsed = parse_constraint(field, value)
+            unparsed = field.type != "string" and isinstance(parsed, str)
+            numeric = field.type in ("number", "integer", "year")
+            if (
+                isinstance(value, bool)
+                or unparsed
+                or (numeric and not isinstance(parsed, int | float))
+                or field.type in ("string", "boolean")
+            ):
+                raise PackageError(
+                    f"{where}: {key} {value!r} of {field.name!r} does not fit its type."
+                )
+        enum = constraints.get("enum")
+        if enum is not None and (not isinstance(enum, list) or not enum):
+            raise PackageError(f"{where}: enum of {field.name!r} must be a non-empty list.")
+        if not isinstance(field.true_values, tuple) or not isinstance(field.false_values, tuple):
+            raise PackageError(f"{where}: trueValues/falseValues of {field.name!r} must be lists.")
+    for key in schema.primary_key:
+        if key not in seen:
+            raise PackageError(f"{where}: primary key field {key!r} is not a field.")
+    for fk in schema.foreign_keys:
+        unknown = [f for f in fk.fields if f not in seen]
+        if unknown or fk.resource not in names or len(fk.fields) != len(fk.reference_fields):
+            raise PackageError(
+                f"{where}: foreign key {list(fk.fields)} -> "
+                f"{fk.resource}.{list(fk.reference_fields)} does not match the fields and "
+                "tables of the package."
+            )
+    if not all(isinstance(v, str) for v in schema.missing_values):
+        raise PackageError(f"{where}: missingValues must be a list of strings.")
+
+
+def read_package(package: DataPackage) -> dict[str, TextTable]:
+    """Check every schema, then read every table, refusing the first unusable file."""
+    names = package.table_names
+    if len(set(names)) != len(names):
+        raise PackageError(f"{package.descriptor_path}: resource names repeat: {list(names)}.")
+    for resource in package.resources:
+        check_schema(resource, names)
+    tables = {resource.name: read_table(resource) for resource in package.resources}
+    for resource in package.resources:
+        for fk in resource.schema.foreign_keys:
+            target = package.resource(fk.resource).schema.field_names
+            if any(f not in target for f in fk.reference_fields):
+                raise PackageError(
+                    f"Table Schema of {resource.name!r}: foreign key references "
+                    f"{fk.resource}.{list(fk.reference_fields)}, which are not all fields."
+                )
+    return tables

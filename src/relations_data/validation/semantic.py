@@ -1,0 +1,579 @@
+"""Rules Table Schema cannot express, as Polars expressions over the typed tables.
+
+Which columns each rule applies to is derived from the schemas by naming rules and
+constraints (documented in ``docs/validation.md``), never from a list of tables:
+
+* an *interval* is a pair of date fields ``X``/``X_end``, ``X_start``/``X_end``,
+  ``start``/``end`` or ``X_from``/``X_to``; its *precision* is the string field named
+  ``<start>_precision``, ``<prefix>_precision`` or the table's only ``*precision`` field;
+* a *polymorphic reference* is a field ``X_table`` whose enum values are table names,
+  with its sibling ``X_id``; the enum lists the *fact tables* that need a citation;
+* a *validity* is the pair ``valid_from``/``valid_to``; an *event table* has an interval
+  whose start and end are both required; a table with foreign keys to a table with a
+  validity and to an event table links the two (``event_actors``);
+* ISO 3166-1 alpha-3 codes are fields named ``country`` or ``flag`` or whose pattern is
+  ``^[A-Z]{3}$`` (ISO 4217 when the field is named ``currency``); IMO numbers are
+  fields named ``imo``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from ..canonical import canonical_bytes, canonical_frame_bytes
+from ..schema import Field, TableSchema
+from .findings import Collector
+from .polars_engine import TypedTable, text_name
+from .reading import LINE, TextTable
+
+RULES = {
+    "date-order": "an interval's end is not before its start",
+    "date-precision": "intervals match their precision (month: 1st to last day; year: "
+    "1 Jan to 31 Dec)",
+    "citation-target": "every citation names an existing row of the table it names",
+    "fact-cited": "every row of a fact table has a supporting citation",
+    "actor-validity": "actors take part only in events inside their validity dates",
+    "imo-check-digit": "IMO numbers carry a valid check digit",
+    "iso-country": "country codes exist in ISO 3166-1 (historic codes included)",
+    "iso-currency": "currency codes exist in ISO 4217",
+    "canonical-form": "every CSV is in canonical form (relations-data fmt)",
+    "formula-trigger": "no text cell starts with a spreadsheet formula trigger (= + @ tab CR)",
+}
+
+#: Stance a citation needs to count as support for its record (rule "fact-cited").
+SUPPORTING_STANCE = "supports"
+STANCE_FIELD = "stance"
+VALIDITY = ("valid_from", "valid_to")
+ISO3_PATTERN = "^[A-Z]{3}$"
+COUNTRY_NAMES = ("country", "flag")
+FORMULA_TRIGGERS = ("=", "+", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: str
+    end: str
+    precision: str | None
+
+
+def intervals(schema: TableSchema) -> list[Interval]:
+    """The (start, end, precision) triples of a table, found by the naming rule."""
+    dates = {f.name for f in schema.fields if f.type == "date"}
+    precisions = [
+        f.name for f in schema.fields if f.name.endswith("precision") and f.type == "string"
+    ]
+    found: list[Interval] = []
+    for end in schema.field_names:
+        if end not in dates:
+            continue
+        candidates: list[str] = []
+        if end == "end" or end.endswith("_end"):
+            candidates += [end[: -len("end")] + "start", end[: -len("_end")]]
+        if end.endswith("_to"):
+            candidates.append(end[: -len("_to")] + "_from")
+        start = next((c for c in candidates if c in dates and c != end), None)
+        if start is None:
+            continue
+        prefix = re.sub(r"_?start$", "", start)
+        options = [f"{start}_precision", f"{prefix}_precision" if prefix else ""]
+        precision = next((p for p in options if p in precisions), None)
+        if precision is None and len(precisions) == 1:
+            precision = precisions[0]
+        found.append(Interval(start, end, precision))
+    return found
+
+
+def _reference_pair(schema: TableSchema, tables: set[str]) -> tuple[str, str] | None:
+    for field in schema.fields:
+        if field.name.endswith("_table") and field.enum and set(field.enum) <= tables:
+            sibling = field.name[: -len("_table")] + "_id"
+            if sibling in schema.field_names:
+                return field.name, sibling
+    return None
+
+
+@cache
+def _iso_countries() -> frozenset[str]:
+    import pycountry
+
+    codes = {c.alpha_3 for c in pycountry.countries}
+    codes |= {c.alpha_3 for c in pycountry.historic_countries}
+    return frozenset(codes)
+
+
+@cache
+def _iso_currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.DataFrame:
+    return typed.frame.filter(condition).select(LINE, *columns)
+
+
+# -- rules ----------------------------------------------------------------------------
+
+
+def check_intervals(typed: TypedTable, out: Collector) -> None:
+    table = typed.text
+    for interval in intervals(typed.schema):
+        start, end = pl.col(interval.start), pl.col(interval.end)
+        out.ran("date-order", RULES["date-order"], table.name)
+        backwards = _rows(
+            typed,
+            end < start,
+            pl.col(text_name(interval.start)).alias("start"),
+            pl.col(text_name(interval.end)).alias("end"),
+        )
+        out.add_rows(
+            table,
+            backwards,
+            interval.end,
+            "date-order",
+            lambda r, i=interval: (
+                f"expected {i.end} on or after {i.start} ({r['start']}), found {r['end']}"
+            ),
+            "end",
+        )
+        if interval.precision is None:
+            continue
+        out.ran("date-precision", RULES["date-precision"], table.name)
+        precision = pl.col(interval.precision)
+        bounds = (
+            ("month", interval.start, start.dt.day() == 1, "the first day of a month"),
+            ("month", interval.end, end == end.dt.month_end(), "the last day of a month"),
+            ("year", interval.start, (start.dt.month() == 1) & (start.dt.day() == 1), "1 January"),
+            ("year", interval.end, (end.dt.month() == 12) & (end.dt.day() == 31), "31 December"),
+        )
+        for unit, column, ok, expected in bounds:
+            bad = _rows(
+                typed,
+                (precision == unit) & ~ok,
+                pl.col(text_name(column)).alias("value"),
+            )
+            out.add_rows(
+                table,
+                bad,
+                column,
+                "date-precision",
+                lambda r, e=expected, u=unit, p=interval.precision: (
+                    f"expected {e} since {p} is {u}, found {r['value']}"
+                ),
+                "value",
+            )
+
+
+def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
+    names = set(typed)
+    for citing in typed.values():
+        pair = _reference_pair(citing.schema, names)
+        if pair is None:
+            continue
+        table_field, id_field = pair
+        fact_tables = [str(v) for v in citing.schema.field(table_field).enum or ()]
+        out.ran("citation-target", RULES["citation-target"], citing.text.name)
+        refs = citing.frame.select(
+            LINE,
+            pl.col(table_field).cast(pl.String),
+            pl.col(id_field).cast(pl.String),
+            (pl.col(STANCE_FIELD) == SUPPORTING_STANCE).alias("__supports")
+            if STANCE_FIELD in citing.schema.field_names
+            else pl.lit(True).alias("__supports"),
+        )
+        # One pass splits the citations by the table they name; each part is then matched
+        # against that table's keys only.
+        parts = refs.filter(pl.col(id_field).is_not_null()).partition_by(
+            table_field, as_dict=True, include_key=True
+        )
+        for (name,), part in parts.items():
+            target = typed.get(str(name)) if name in fact_tables else None
+            key = target.schema.primary_key if target is not None else ()
+            if target is None or len(key) != 1:
+                if name is not None and name not in fact_tables:
+                    dangling = part  # an unknown table is an enum finding; its ids dangle too
+                else:
+                    continue
+            else:
+                # Hash membership, as for foreign keys (keys.py): a miss is certain.
+                ids = target.frame.select(pl.col(key[0]).cast(pl.String).drop_nulls().hash())
+                dangling = part.filter(~pl.col(id_field).hash().is_in(ids.to_series().implode()))
+            out.add_rows(
+                citing.text,
+                dangling.sort(LINE),
+                id_field,
+                "citation-target",
+                lambda r, t=table_field, i=id_field: (
+                    f"expected an id of table {r[t]}, found {r[i]!r}, which is not there"
+                ),
+                id_field,
+            )
+        for name in fact_tables:
+            target = typed[name]
+            key = target.schema.primary_key
+            if len(key) != 1:
+                continue
+            out.ran("fact-cited", RULES["fact-cited"], name)
+            named = parts.get((name,))
+            cited = (
+                named.filter(pl.col("__supports")).get_column(id_field)
+                if named is not None
+                else pl.Series(id_field, [], pl.String)
+            )
+            uncited = target.frame.filter(
+                pl.col(key[0]).is_not_null()
+                & ~pl.col(key[0]).cast(pl.String).hash().is_in(cited.hash().implode())
+            ).select(LINE, pl.col(key[0]).cast(pl.String))
+            out.add_rows(
+                target.text,
+                uncited,
+                key[0],
+                "fact-cited",
+                lambda r, n=name, k=key[0], f=citing.text.resource.relpath: (
+                    f"expected at least one citation of {n} "
+                    f"{r[k]!r} with {STANCE_FIELD} {SUPPORTING_STANCE} in {f}, found none"
+                ),
+            )
+
+
+def _has_validity(schema: TableSchema) -> bool:
+    fields = {f.name: f.type for f in schema.fields}
+    return all(fields.get(name) == "date" for name in VALIDITY)
+
+
+def _event_intervals(schema: TableSchema) -> list[Interval]:
+    """Intervals of an event-like table: both dates required, and no validity pair."""
+    if _has_validity(schema):
+        return []
+    return [
+        i
+        for i in intervals(schema)
+        if schema.field(i.start).required and schema.field(i.end).required
+    ]
+
+
+def _links(typed: dict[str, TypedTable]) -> Iterator[tuple[TypedTable, str, str, str, Interval]]:
+    """(link table, actor key field, event key field, event table, event interval)."""
+    for link in typed.values():
+        valid = [
+            fk
+            for fk in link.schema.foreign_keys
+            if len(fk.fields) == 1
+            and fk.resource in typed
+            and _has_validity(typed[fk.resource].schema)
+        ]
+        timed = [
+            (fk, _event_intervals(typed[fk.resource].schema))
+            for fk in link.schema.foreign_keys
+            if len(fk.fields) == 1 and fk.resource in typed and fk.resource != link.text.name
+        ]
+        for actor_fk in valid:
+            for event_fk, spans in timed:
+                if event_fk is actor_fk or not spans:
+                    continue
+                yield link, actor_fk.fields[0], event_fk.fields[0], event_fk.resource, spans[0]
+
+
+def check_validity(typed: dict[str, TypedTable], out: Collector) -> None:
+    for link, actor_field, event_field, event_table, span in _links(typed):
+        actor_fk = next(fk for fk in link.schema.foreign_keys if fk.fields == (actor_field,))
+        event_fk = next(fk for fk in link.schema.foreign_keys if fk.fields == (event_field,))
+        out.ran("actor-validity", RULES["actor-validity"], link.text.name)
+        # Only actors with a validity bound can be out of time: usually few of them.
+        actors = (
+            typed[actor_fk.resource]
+            .frame.filter(pl.col(VALIDITY[0]).is_not_null() | pl.col(VALIDITY[1]).is_not_null())
+            .select(
+                pl.col(actor_fk.reference_fields[0]).alias(actor_field),
+                pl.col(VALIDITY[0]).alias("__from"),
+                pl.col(VALIDITY[1]).alias("__to"),
+            )
+            .unique(subset=actor_field, keep="first")
+        )
+        if actors.is_empty():
+            continue
+        involved = link.frame.select(LINE, actor_field, event_field).join(
+            actors, on=actor_field, how="inner"
+        )
+        events = (
+            typed[event_table]
+            .frame.filter(
+                pl.col(event_fk.reference_fields[0]).is_in(involved[event_field].implode())
+            )
+            .select(
+                pl.col(event_fk.reference_fields[0]).alias(event_field),
+                pl.coalesce(span.start, span.end).alias("__start"),
+                pl.coalesce(span.end, span.start).alias("__end"),
+            )
+            .unique(subset=event_field, keep="first")
+        )
+        joined = involved.join(events, on=event_field, how="inner").filter(
+            (pl.col("__end") < pl.col("__from")) | (pl.col("__start") > pl.col("__to"))
+        )
+        out.add_rows(
+            link.text,
+            joined,
+            actor_field,
+            "actor-validity",
+            lambda r, a=actor_field, e=event_field, t=event_table: (
+                f"expected {a} {r[a]!r} to exist during {t} {r[e]!r} "
+                f"({r['__start']}..{r['__end']}), found it valid "
+                f"{r['__from'] or 'open'}..{r['__to'] or 'open'}"
+            ),
+        )
+
+
+def check_codes(typed: TypedTable, out: Collector) -> None:
+    table = typed.text
+    for field in typed.schema.fields:
+        if field.type != "string":
+            continue
+        name = field.name
+        column = pl.col(name)
+        pattern = field.constraints.get("pattern")
+        if name == "imo" or name.endswith("_imo"):
+            out.ran("imo-check-digit", RULES["imo-check-digit"], table.name)
+            digits = [column.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(7)]
+            weighted = pl.sum_horizontal([d * (7 - i) for i, d in enumerate(digits[:6])])
+            bad = _rows(
+                typed,
+                column.str.contains(r"^[0-9]{7}$") & ((weighted % 10) != digits[6]),
+                pl.col(name).alias("value"),
+                (weighted % 10).alias("digit"),
+            )
+            out.add_rows(
+                table,
+                bad,
+                name,
+                "imo-check-digit",
+                lambda r: (
+                    f"expected an IMO number whose last digit is its check digit "
+                    f"{r['digit']}, found {r['value']}"
+                ),
+                "value",
+            )
+        is_currency = name == "currency" or name.endswith("_currency")
+        if is_currency or name in COUNTRY_NAMES or pattern == ISO3_PATTERN:
+            rule = "iso-currency" if is_currency else "iso-country"
+            known = _iso_currencies() if is_currency else _iso_countries()
+            out.ran(rule, RULES[rule], table.name)
+            shaped = column.str.contains(f"^(?:{pattern})$") if isinstance(pattern, str) else True
+            bad = _rows(
+                typed,
+                column.is_not_null() & shaped & ~column.is_in(list(known)),
+                pl.col(name).alias("value"),
+            )
+            standard = "ISO 4217 currency" if is_currency else "ISO 3166-1 alpha-3 country"
+            out.add_rows(
+                table,
+                bad,
+                name,
+                rule,
+                lambda r, s=standard: f"expected an {s} code, found {r['value']!r}",
+                "value",
+            )
+
+
+def _formula(column: pl.Expr) -> pl.Expr:
+    return pl.any_horizontal([column.str.starts_with(t) for t in FORMULA_TRIGGERS])
+
+
+@cache
+def _pattern_charset(pattern: str) -> frozenset[str] | None:
+    """Every character a match of ``pattern`` can contain, or ``None`` when unbounded."""
+    # The standard library's own regex parser (private, so not in the type stubs).
+    sre_parse: Any = importlib.import_module("re._parser")
+
+    chars: set[str] = set()
+
+    def walk(items: Any) -> bool:
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                chars.add(chr(arg))
+            elif name == "IN":
+                for kind, value in arg:
+                    if str(kind) == "LITERAL":
+                        chars.add(chr(value))
+                    elif str(kind) == "RANGE":
+                        chars.update(chr(c) for c in range(value[0], value[1] + 1))
+                    else:
+                        return False  # negated sets, categories such as \s
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                if not walk(arg[2]):
+                    return False
+            elif name == "SUBPATTERN":
+                if not walk(arg[-1]):
+                    return False
+            elif name == "BRANCH":
+                if not all(walk(branch) for branch in arg[1]):
+                    return False
+            elif name != "AT":
+                return False
+        return True
+
+    try:
+        bounded = walk(sre_parse.parse(pattern))
+    except (re.error, ValueError, TypeError, OverflowError):
+        return None
+    return frozenset(chars) if bounded else None
+
+
+_UNSAFE = frozenset(" \t\r\n=+@")
+
+
+def free_text(field: Field) -> bool:
+    """Whether a valid cell of ``field`` could start with a formula trigger or carry
+    surrounding whitespace. Enum cells and cells whose pattern allows none of those
+    characters cannot (an invalid cell is already reported by its own rule); nor can a
+    date, which does not parse with spaces."""
+    if field.enum is not None or field.type in ("date", "datetime", "time", "year"):
+        return False
+    pattern = field.constraints.get("pattern")
+    if isinstance(pattern, str):
+        charset = _pattern_charset(pattern)
+        return charset is None or bool(charset & _UNSAFE)
+    return True
+
+
+def formula_fields(table: TextTable) -> list[str]:
+    return [f.name for f in table.resource.schema.fields if f.type == "string" and free_text(f)]
+
+
+def check_formula_triggers(
+    typed: TypedTable, out: Collector, flags: dict[str, bool] | None = None
+) -> None:
+    table = typed.text
+    fields = formula_fields(table)
+    if not fields:
+        return
+    out.ran("formula-trigger", RULES["formula-trigger"], table.name)
+    if flags is None:
+        flags = dict(zip(fields, table.frame.select(_formula_flags(fields)).row(0), strict=True))
+    for name in fields:
+        if not flags.get(name):
+            continue
+        bad = _rows(
+            typed,
+            _formula(pl.col(text_name(name))),
+            pl.col(text_name(name)).alias("value"),
+        )
+        out.add_rows(
+            table,
+            bad,
+            name,
+            "formula-trigger",
+            lambda r: (
+                f"expected text that a spreadsheet will not run as a formula, found "
+                f"{r['value'][:1]!r} at the start; reword or drop the leading character"
+            ),
+            "value",
+        )
+
+
+def _formula_flags(fields: list[str]) -> list[pl.Expr]:
+    return [_formula(pl.col(f)).any().alias(f"__formula_{f}") for f in fields]
+
+
+def _sorted_by(key: list[str]) -> pl.Expr:
+    """True where each row sorts at or before the next (nulls first, byte order)."""
+    before = pl.lit(False)
+    equal = pl.lit(True)
+    for name in reversed(key):
+        this, following = pl.col(name), pl.col(name).shift(-1)
+        less = (this.is_null() & following.is_not_null()) | (this < following).fill_null(False)
+        same = (this.is_null() & following.is_null()) | (this == following).fill_null(False)
+        before, equal = less | (same & before), same & equal
+    return (before | equal).slice(0, pl.len() - 1)
+
+
+def _canonical_flags(table: TextTable) -> list[pl.Expr] | None:
+    """Expressions proving canonical form (see :func:`looks_canonical`), or ``None``."""
+    if not table.byte_exact or tuple(table.resource.schema.missing_values) != ("",):
+        return None
+    columns = list(table.resource.schema.field_names)
+    # Tabs, CRs and line breaks inside cells are rare: any of them sends the table to the
+    # exact comparison, which decides.
+    screened = [f.name for f in table.resource.schema.fields if free_text(f)]
+    padded = pl.any_horizontal(
+        [
+            pl.col(c).str.starts_with(" ")
+            | pl.col(c).str.ends_with(" ")
+            | pl.col(c).str.contains_any(["\t", "\r", "\n"])
+            for c in screened
+        ]
+        or [pl.lit(False)]
+    ).any()
+    key = list(table.resource.schema.primary_key) or columns
+    in_order = _sorted_by(key).all() if table.frame.height > 1 else pl.lit(True)
+    return [padded.alias("__padded"), in_order.alias("__sorted")]
+
+
+def looks_canonical(table: TextTable) -> bool:
+    """True when the file provably equals its canonical form, without rewriting it.
+
+    The size matched minimal quoting with LF ends (``byte_exact``), no cell has
+    surrounding whitespace, and rows are sorted by primary key: that is exactly what
+    :func:`~relations_data.canonical.canonical_bytes` produces.
+    """
+    flags = _canonical_flags(table)
+    if flags is None:
+        return False
+    has_padding, ordered = table.frame.select(flags).row(0)
+    return not has_padding and bool(ordered)
+
+
+def check_canonical(table: TextTable, out: Collector, proven: bool | None = None) -> None:
+    out.ran("canonical-form", RULES["canonical-form"], table.name)
+    if proven if proven is not None else looks_canonical(table):
+        return
+    schema = table.resource.schema
+    if tuple(schema.missing_values) == ("",):
+        expected = canonical_frame_bytes(table.frame.drop(LINE), schema.primary_key)
+    else:
+        expected = canonical_bytes(table.resource)
+    raw = table.raw()
+    if expected == raw:
+        return
+    found_lines = raw.split(b"\n")
+    expected_lines = expected.split(b"\n")
+    line = next(
+        (i for i, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False)) if a != b),
+        min(len(found_lines), len(expected_lines)),
+    )
+    shown = found_lines[line].decode("utf-8", "replace") if line < len(found_lines) else ""
+    want = expected_lines[line].decode("utf-8", "replace") if line < len(expected_lines) else ""
+    out.add(
+        table,
+        line + 1,
+        None,
+        shown,
+        "canonical-form",
+        f"expected the canonical line {want[:80]!r} (UTF-8, LF, rows sorted by primary key, "
+        "minimal quoting, no surrounding spaces), found another; run `relations-data fmt`",
+    )
+
+
+def run(tables: dict[str, TextTable], typed: dict[str, TypedTable], out: Collector) -> None:
+    """Run every semantic rule, adding findings to ``out``."""
+    for name, table in typed.items():
+        text = tables[name]
+        # One pass per table screens for formula triggers and proves canonical form.
+        fields = formula_fields(text)
+        canonical = _canonical_flags(text)
+        screens = _formula_flags(fields) + (canonical or [])
+        row = text.frame.select(screens).row(0, named=True) if screens else {}
+        check_intervals(table, out)
+        check_codes(table, out)
+        check_formula_triggers(table, out, {f: bool(row[f"__formula_{f}"]) for f in fields})
+        proven = canonical is not None and not row["__padded"] and bool(row["__sorted"])
+        check_canonical(text, out, proven)
+    check_citations(typed, out)
+    check_validity(typed, out)

@@ -1,0 +1,241 @@
+"""Unusable input: never a traceback, always exit 2 with a message naming the file."""
+
+from __future__ import annotations
+
+import functools
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from relations_data import archive, package
+from relations_data.cli import main
+from relations_data.errors import ArchiveError, PackageError, UnsafePathError
+from relations_data.validation import validate
+from tests.test_validation_support import fresh_copy
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return fresh_copy(tmp_path, "package", events=6)
+
+
+def _events(root: Path) -> Path:
+    return root / "data" / "events.csv"
+
+
+def _descriptor(root: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((root / "datapackage.json").read_text("utf-8"))
+    return data
+
+
+def _write_descriptor(root: Path, data: dict[str, object]) -> None:
+    (root / "datapackage.json").write_text(json.dumps(data), "utf-8")
+
+
+def _set_path(root: Path, path: str) -> None:
+    data = _descriptor(root)
+    resources = data["resources"]
+    assert isinstance(resources, list)
+    resources[0]["path"] = path
+    _write_descriptor(root, data)
+
+
+def _replace_by_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text("utf-8").split("\n")
+
+
+def _rewrite_line(path: Path, index: int, change: Callable[[str], str]) -> None:
+    lines = _lines(path)
+    lines[index] = change(lines[index])
+    path.write_text("\n".join(lines), "utf-8")
+
+
+BREAKERS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "invalid JSON descriptor": (
+        lambda r: (r / "datapackage.json").write_text("{ not json", "utf-8"),
+        "datapackage.json",
+    ),
+    "descriptor not UTF-8": (
+        lambda r: (r / "datapackage.json").write_bytes(b'{"name": "\xff"}'),
+        "datapackage.json",
+    ),
+    "descriptor is a folder": (lambda r: _replace_by_folder(r / "datapackage.json"), "package"),
+    "missing resource file": (lambda r: _events(r).unlink(), "events.csv"),
+    "empty file": (lambda r: _events(r).write_bytes(b""), "events.csv"),
+    "invalid UTF-8": (
+        lambda r: _events(r).write_bytes(_events(r).read_bytes() + b"\xff\xfe,x\n"),
+        "events.csv",
+    ),
+    "byte-order mark": (
+        lambda r: _events(r).write_bytes(b"\xef\xbb\xbf" + _events(r).read_bytes()),
+        "events.csv",
+    ),
+    "too many fields": (
+        lambda r: _rewrite_line(_events(r), 3, lambda s: s + ",extra"),
+        "events.csv: line 4",
+    ),
+    "too few fields": (
+        lambda r: _rewrite_line(_events(r), 3, lambda s: s.rsplit(",", 2)[0]),
+        "events.csv: line 4",
+    ),
+    "missing header column": (
+        lambda r: _rewrite_line(_events(r), 0, lambda s: s.rsplit(",", 1)[0]),
+        "events.csv",
+    ),
+    "extra header column": (
+        lambda r: _rewrite_line(_events(r), 0, lambda s: s + ",extra"),
+        "events.csv",
+    ),
+    "renamed header column": (
+        lambda r: _rewrite_line(_events(r), 0, lambda s: "renamed" + s[s.index(",") :]),
+        "events.csv",
+    ),
+    "absolute resource path": (lambda r: _set_path(r, "/etc/passwd"), "absolute"),
+    "resource path with ..": (lambda r: _set_path(r, "../outside.csv"), "'..'"),
+    "resource path is a URL": (lambda r: _set_path(r, "https://example.org/x.csv"), "URL"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BREAKERS))
+def test_bad_input_exits_2_naming_the_file(root: Path, kind: str) -> None:
+    breaker, named = BREAKERS[kind]
+    breaker(root)
+    result = CliRunner().invoke(main, ["validate", str(root)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Error: ")
+    assert named in result.output, result.output
+
+
+@pytest.mark.parametrize("kind", sorted(BREAKERS))
+def test_bad_input_raises_package_error_from_the_library(root: Path, kind: str) -> None:
+    BREAKERS[kind][0](root)
+    with pytest.raises(PackageError):
+        validate(root)
+
+
+def test_ragged_file_names_the_line_of_a_short_row_inside_quotes(root: Path) -> None:
+    path = _events(root)
+    lines = _lines(path)
+    lines[2] = lines[2].rsplit(",", 1)[0] + ',"a note, with a comma\nand a line break"'
+    lines[3] = lines[3].rsplit(",", 2)[0]
+    path.write_text("\n".join(lines), "utf-8")
+    with pytest.raises(PackageError, match=r"events\.csv: line 5 has"):
+        validate(root)
+
+
+def test_link_leading_outside_the_package_is_refused(root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(_events(root).read_bytes())
+    _events(root).unlink()
+    _events(root).symlink_to(outside)
+    result = CliRunner().invoke(main, ["validate", str(root)])
+    assert result.exit_code == 2
+    assert "outside the package" in result.output
+
+
+def test_unsafe_paths_are_refused_before_frictionless_reads_anything(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import frictionless
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("frictionless was called")
+
+    monkeypatch.setattr(frictionless, "Package", forbidden)
+    _set_path(root, "https://example.org/events.csv")
+    with pytest.raises(UnsafePathError):
+        validate(root, engines=("frictionless",))
+
+
+def test_frictionless_gets_a_descriptor_without_urls_or_outside_paths(root: Path) -> None:
+    from relations_data.validation.frictionless_engine import safe_descriptor
+
+    data = _descriptor(root)
+    resources = data["resources"]
+    assert isinstance(resources, list)
+    resources[0]["dialect"] = "../../etc/dialect.json"
+    resources[0]["profile"] = "https://example.org/profile.json"
+    _write_descriptor(root, data)
+    described = safe_descriptor(package.open_package(root))
+    text = json.dumps(described)
+    assert "example.org" not in text and "../" not in text
+    assert all(isinstance(r["schema"], dict) for r in described["resources"])
+
+
+def _zip(root: Path, target: Path, rename: Callable[[str], str] = lambda n: n) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                bundle.write(path, rename(path.relative_to(root).as_posix()))
+    return target
+
+
+def test_a_release_zip_validates(root: Path, tmp_path: Path) -> None:
+    archive_path = _zip(root, tmp_path / "release.zip")
+    result = CliRunner().invoke(main, ["validate", str(archive_path), "--engine", "polars"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("/abs/evil.csv", "absolute"),
+        ("../evil.csv", "leaves the archive"),
+        ("a/../../evil.csv", "leaves"),
+    ],
+)
+def test_zip_entries_with_unsafe_names_are_refused(
+    root: Path, tmp_path: Path, name: str, message: str
+) -> None:
+    archive_path = _zip(root, tmp_path / "evil.zip")
+    with zipfile.ZipFile(archive_path, "a") as bundle:
+        bundle.writestr(zipfile.ZipInfo(name), b"x")
+    result = CliRunner().invoke(main, ["validate", str(archive_path)])
+    assert result.exit_code == 2
+    assert "evil.zip" in result.output and message in result.output
+    assert not (tmp_path.parent / "evil.csv").exists()
+
+
+def test_zip_bomb_is_refused_by_its_uncompressed_size(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive_path = _zip(root, tmp_path / "bomb.zip")
+    with zipfile.ZipFile(archive_path, "a", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("padding.bin", b"\0" * 8_000_000)  # compresses to a few KiB
+    assert archive_path.stat().st_size < 200_000
+    small = functools.partial(archive.extract_zip, max_bytes=2_000_000)
+    monkeypatch.setattr(package, "extract_zip", small)
+    result = CliRunner().invoke(main, ["validate", str(archive_path)])
+    assert result.exit_code == 2
+    assert "bomb.zip" in result.output and "exceeds the limit" in result.output
+    with pytest.raises(ArchiveError):
+        archive.extract_zip(archive_path, tmp_path / "out", max_bytes=2_000_000)
+
+
+def test_not_a_zip_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.zip"
+    fake.write_bytes(b"PK\x03\x04 this is not a zip")
+    result = CliRunner().invoke(main, ["validate", str(fake)])
+    assert result.exit_code == 2 and "fake.zip" in result.output
+
+
+def test_usage_errors_exit_2(root: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(root), "--engine", "nope"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(main, ["validate", str(root), "--format", "xml"])
+    assert result.exit_code == 2
+
+
+def test_unknown_engine_is_a_package_error(root: Path) -> None:
+    with pytest.raises(PackageError, match="expected engines"):
+        validate(root, engines=("pandas",))

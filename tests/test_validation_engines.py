@@ -1,0 +1,156 @@
+"""Both engines agree: Hypothesis injects one violation of each kind into a generated
+package and compares the (table, line, column) of every structural finding."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing.parametric import column, dataframes
+
+from relations_data.canonical import canonical_bytes
+from relations_data.package import open_package
+from relations_data.schema import Field
+from relations_data.validation import validate
+from relations_data.validation.casting import typed_expression
+from relations_data.validation.reading import read_table
+from relations_data.validation.semantic import looks_canonical
+from tests.conftest import ROOT
+from tests.test_validation_support import (
+    fresh_copy,
+    frictionless_locations,
+    semantic_violations,
+    structural,
+    structural_violations,
+)
+
+PACKAGE = open_package(ROOT)
+STRUCTURAL_CASES = structural_violations(PACKAGE)
+SEMANTIC_CASES = semantic_violations(PACKAGE)
+_counter = itertools.count()
+SETTINGS = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engines")
+
+
+@SETTINGS
+@given(case=st.sampled_from(STRUCTURAL_CASES), row=st.integers(min_value=0, max_value=5))
+def test_engines_agree_on_each_structural_violation(workdir: Path, case, row: int) -> None:
+    root = fresh_copy(workdir, f"structural-{next(_counter)}")
+    line = case.apply(root, row)
+    report = validate(root)
+    polars_found = structural(report, "polars")
+    frictionless_found = frictionless_locations(report)
+    assert not report.valid
+    assert polars_found == frictionless_found, report.to_text()
+    assert (case.table, line, case.field) in polars_found, (case, report.to_text())
+    rules = {f.rule for f in report.findings if f.location == (case.table, line, case.field)}
+    assert case.kind in rules or "type" in rules
+
+
+@pytest.mark.parametrize("kind", sorted({c.kind for c in STRUCTURAL_CASES}))
+def test_every_structural_kind_is_reported_at_its_cell(workdir: Path, kind: str) -> None:
+    case = next(c for c in STRUCTURAL_CASES if c.kind == kind)
+    root = fresh_copy(workdir, f"kind-{kind}")
+    line = case.apply(root, 2)
+    report = validate(root)
+    assert structural(report, "polars") == frictionless_locations(report)
+    located = [f for f in report.findings if f.location == (case.table, line, case.field)]
+    assert {f.engine for f in located} == {"polars", "frictionless"}
+    assert kind in {f.rule for f in located if f.engine == "polars"}
+    finding = next(f for f in located if f.engine == "polars")
+    assert finding.file == PACKAGE.resource(case.table).relpath
+    assert "expected" in finding.message
+
+
+@SETTINGS
+@given(case=st.sampled_from(SEMANTIC_CASES), row=st.integers(min_value=0, max_value=5))
+def test_polars_engine_flags_each_semantic_violation(workdir: Path, case, row: int) -> None:
+    root = fresh_copy(workdir, f"semantic-{next(_counter)}")
+    case.apply(root, row)
+    report = validate(root, engines=("polars",))
+    assert case.kind in {f.rule for f in report.findings}, report.to_text()
+    flagged = [f for f in report.findings if f.rule == case.kind]
+    if case.table:
+        assert any(f.table == case.table for f in flagged)
+
+
+@pytest.mark.parametrize("kind", sorted({c.kind for c in SEMANTIC_CASES}))
+def test_every_semantic_rule_has_a_case_and_frictionless_ignores_it(
+    workdir: Path, kind: str
+) -> None:
+    case = next(c for c in SEMANTIC_CASES if c.kind == kind)
+    root = fresh_copy(workdir, f"semantic-kind-{kind}")
+    case.apply(root, 1)
+    report = validate(root)
+    assert kind in {f.rule for f in report.findings if f.engine == "polars"}
+    assert structural(report, "polars") == frictionless_locations(report)
+
+
+def test_valid_generated_package_passes_both_engines(workdir: Path) -> None:
+    report = validate(fresh_copy(workdir, "valid"))
+    assert report.valid, report.to_text()
+    assert {c.engine for c in report.checks} == {"polars", "frictionless"}
+    assert all(c.passed for c in report.checks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    frame=dataframes([column("text", dtype=pl.String, allow_null=True)], min_size=1, max_size=20)
+)
+def test_type_parsing_matches_frictionless_readers(frame: pl.DataFrame) -> None:
+    from frictionless import fields
+
+    for kind, reader in (
+        ("number", fields.NumberField(name="text")),
+        ("integer", fields.IntegerField(name="text")),
+        ("date", fields.DateField(name="text")),
+    ):
+        parsed = frame.select(typed_expression(Field(name="text", type=kind)).is_not_null())
+        for value, ok in zip(frame["text"], parsed.to_series(), strict=True):
+            if not value or not value.isascii():
+                continue  # Python's int() and Decimal() also read non-ASCII digits
+            expected = reader.read_cell(value)[1] is None
+            assert ok == expected, (kind, value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    frame=dataframes(
+        [column(name, dtype=pl.String, allow_null=True) for name in ("a", "b")],
+        min_size=0,
+        max_size=8,
+    )
+)
+def test_fast_canonical_check_agrees_with_canonical_bytes(frame: pl.DataFrame) -> None:
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        schema = {"fields": [{"name": "a"}, {"name": "b"}], "primaryKey": ["a"]}
+        (root / "schema.json").write_text(json.dumps(schema))
+        (root / "datapackage.json").write_text(
+            json.dumps({"resources": [{"name": "t", "path": "t.csv", "schema": "schema.json"}]})
+        )
+        frame.write_csv(root / "t.csv", line_terminator="\n", null_value="")
+        resource = open_package(root).resource("t")
+        try:
+            table = read_table(resource)
+        except Exception:
+            return
+        exact = canonical_bytes(resource) == (root / "t.csv").read_bytes()
+        assert looks_canonical(table) <= exact
+        if table.byte_exact:
+            assert looks_canonical(table) == exact
