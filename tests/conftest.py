@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DESCRIPTOR = ROOT / "datapackage.json"
@@ -31,3 +33,10 @@ def package_copy(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "data", target / "data")
     shutil.copytree(ROOT / "schemas", target / "schemas")
     return target
+
+
+# CI runs the same examples on every run, so a red build is reproducible; locally Hypothesis
+# keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -141,6 +141,21 @@ def _set(name: str, key: str, value: Any) -> Callable[[State], None]:
     return mutate
 
 
+def _edit_enum(
+    name: str, *, remove: str | None = None, add: str | None = None
+) -> Callable[[State], None]:
+    """Edit an enum in place, so that a removal and an addition compose instead of overwrite."""
+
+    def mutate(state: State) -> None:
+        values = _constraints(state, name)["enum"]
+        if remove is not None:
+            values.remove(remove)
+        if add is not None:
+            values.append(add)
+
+    return mutate
+
+
 def _drop(name: str, key: str) -> Callable[[State], None]:
     def mutate(state: State) -> None:
         del _constraints(state, name)[key]
@@ -257,8 +272,8 @@ MUTATIONS: dict[str, tuple[Callable[[State], None], Bump]] = {
     "required removed": (_drop("when", "required"), Bump.MINOR),
     "unique added": (_set("name", "unique", True), Bump.MAJOR),
     "unique removed": (_drop("id", "unique"), Bump.MINOR),
-    "enum value removed": (_set("kind", "enum", ["a", "b"]), Bump.MAJOR),
-    "enum value added": (_set("kind", "enum", ["a", "b", "c", "d"]), Bump.MINOR),
+    "enum value removed": (_edit_enum("kind", remove="c"), Bump.MAJOR),
+    "enum value added": (_edit_enum("kind", add="d"), Bump.MINOR),
     "value description edited": (_edit_value_description, Bump.PATCH),
     "enum constraint added": (_set("delta", "enum", ["x", "y"]), Bump.MAJOR),
     "pattern changed": (_set("code", "pattern", "^[A-Z]{2,}$"), Bump.MAJOR),

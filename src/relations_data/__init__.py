@@ -26,32 +26,63 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .loader import TableName, load, scan, tables
+    from .diff import PackageDiff, diff_packages
+    from .export import export
+    from .loader import Package, TableName, load, load_package, scan, tables
+    from .release import BuiltRelease, build_release
+    from .validation import Finding, Report, validate
+    from .versioning import Bump, ReleaseCheck, check_release
 
 __all__ = [
     "ArchiveError",
+    "BuiltRelease",
+    "Bump",
     "DownloadError",
+    "Finding",
     "HashMismatchError",
+    "Package",
+    "PackageDiff",
     "PackageError",
     "RelationsDataError",
+    "ReleaseCheck",
     "ReleaseError",
+    "Report",
     "TableName",
     "UnknownTableError",
     "UnknownVersionError",
     "UnsafePathError",
     "ValidationError",
     "__version__",
+    "build_release",
+    "check_release",
+    "diff_packages",
+    "export",
     "load",
+    "load_package",
     "scan",
     "tables",
+    "validate",
 ]
 
 # Public name -> module that defines it; imported on first access (PEP 562).
 _LAZY = {
+    "BuiltRelease": "release",
+    "Bump": "versioning",
+    "Finding": "validation",
+    "Package": "loader",
+    "PackageDiff": "diff",
+    "ReleaseCheck": "versioning",
+    "Report": "validation",
     "TableName": "loader",
+    "build_release": "release",
+    "check_release": "versioning",
+    "diff_packages": "diff",
+    "export": "export",
     "load": "loader",
+    "load_package": "loader",
     "scan": "loader",
     "tables": "loader",
+    "validate": "validation",
 }
 
 

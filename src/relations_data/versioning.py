@@ -181,7 +181,17 @@ def compare_fields(table: str, old: Field, new: Field) -> list[Change]:
     if (old.true_values, old.false_values) != (new.true_values, new.false_values):
         changes.append(Change(Bump.MAJOR, where, "trueValues/falseValues changed"))
     changes.extend(compare_constraints(where, old.constraints, new.constraints))
-    edited = [
+    edited = _texts_edited(old, new)
+    if _value_descriptions_edited(old, new):
+        edited.append("enumDescriptions")
+    if edited:
+        changes.append(Change(Bump.PATCH, where, f"{', '.join(edited)} edited"))
+    return changes
+
+
+def _texts_edited(old: Field | Resource, new: Field | Resource) -> list[str]:
+    """Which of the human-readable texts (title, description) differ."""
+    return [
         label
         for label, before, after in (
             ("title", old.title, new.title),
@@ -189,11 +199,6 @@ def compare_fields(table: str, old: Field, new: Field) -> list[Change]:
         )
         if before != after
     ]
-    if _value_descriptions_edited(old, new):
-        edited.append("enumDescriptions")
-    if edited:
-        changes.append(Change(Bump.PATCH, where, f"{', '.join(edited)} edited"))
-    return changes
 
 
 def _value_descriptions_edited(old: Field, new: Field) -> bool:
@@ -276,14 +281,7 @@ def compare_resources(old: Resource, new: Resource) -> list[Change]:
         changes.append(
             Change(Bump.MAJOR, new.name, f"path changed {old.relpath!r} → {new.relpath!r}")
         )
-    edited = [
-        label
-        for label, before, after in (
-            ("title", old.title, new.title),
-            ("description", old.description, new.description),
-        )
-        if before != after
-    ]
+    edited = _texts_edited(old, new)
     if edited:
         changes.append(Change(Bump.PATCH, new.name, f"resource {', '.join(edited)} edited"))
     changes.extend(compare_schemas(new.name, old.schema, new.schema))
