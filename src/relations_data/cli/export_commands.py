@@ -1,7 +1,96 @@
-"""Commands of ``relations-data`` defined in this module (filled in by its issue)."""
+"""Commands that publish the data in other forms: ``export``, ``codebook``, ``timeline``.
+
+Without ``--source`` each reads the data package in the current folder if there is one
+(a checkout), else the copy bundled with the installed package.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import get_args
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ..codebook import local_or_bundled, write_codebook
+from ..export import DATASETTE_METADATA, ExportFormat, export
+from ..timeline import draw_timeline
+from . import EXIT_INVALID
+
+_SOURCE_HELP = (
+    "Data package to read: a folder, datapackage.json or release .zip. Default: the package "
+    "in the current folder, else the bundled copy."
+)
+
+
+def _source(source: Path | None) -> Path | None:
+    return source if source is not None else local_or_bundled()
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(get_args(ExportFormat)),
+    help="sqlite/duckdb/json: one file; parquet/csv: a folder.",
+)
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+def export_command(fmt: str, out: Path, source: Path | None) -> None:
+    """Export every table to SQLite, DuckDB, Parquet, JSON or CSV.
+
+    SQLite also gets a Datasette metadata.json beside OUT (run: datasette OUT -m
+    metadata.json). The output appears only once complete.
+
+    Example: relations-data export --format sqlite relations.db
+    """
+    written = export(fmt, out, source=_source(source))
+    click.echo(f"wrote {written}")
+    if fmt == "sqlite":
+        click.echo(f"wrote {written.parent / DATASETTE_METADATA}")
+
+
+@click.command("codebook")
+@click.option("--check", is_flag=True, help="Only check that OUT is up to date; exit 1 if stale.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Codebook file. Default: docs/codebook.md in the current folder.",
+)
+@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+def codebook_command(check: bool, out: Path | None, source: Path | None) -> None:
+    """Write the codebook (docs/codebook.md) from the Table Schemas and the data.
+
+    Tables, fields, types, constraints, vocabularies with definitions, row counts and a
+    Mermaid diagram of the keys.
+
+    Example: relations-data codebook --check
+    """
+    result = write_codebook(out, source=_source(source), check=check)
+    if check:
+        if result.stale:
+            click.echo(
+                f"{result.path} is stale: it differs from the schemas and data; "
+                "run 'relations-data codebook' and commit the result.",
+                err=True,
+            )
+            raise SystemExit(EXIT_INVALID)
+        click.echo(f"{result.path} is up to date.")
+    else:
+        click.echo(f"{'wrote' if result.stale else 'unchanged'} {result.path}")
+
+
+@click.command("timeline")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+def timeline_command(out: Path, source: Path | None) -> None:
+    """Draw the events on a time axis, one lane per event type, as OUT.png or OUT.svg.
+
+    Needs the 'timeline' extra (matplotlib).
+
+    Example: relations-data timeline docs/timeline.png
+    """
+    click.echo(f"wrote {draw_timeline(out, source=_source(source))}")
+
+
+COMMANDS: list[click.Command] = [export_command, codebook_command, timeline_command]

@@ -1,0 +1,336 @@
+"""A timeline figure of the events: one lane per event type, one row per event.
+
+Date precision is visible: an event known to the day is a point (a short line joins the
+days of a multi-day event), one known only to the month or year is a bar spanning the
+whole interval it denotes. Status is the fill: solid for occurred, hollow for claimed,
+hatched for scheduled, grey with a cross for cancelled. The x axis is broken where the
+events leave a long gap (e.g. 1956 … 2015), so decades without events take no room.
+
+Matplotlib is an optional dependency (extra ``timeline``), imported only here, with the
+non-interactive Agg canvas; output is as deterministic as Matplotlib allows (fixed SVG
+hash salt, no dates or software metadata).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .atomic import atomic_path
+from .errors import ExportError
+from .loader import load
+from .package import open_package
+
+#: File suffixes (image formats) the timeline can be written as.
+TIMELINE_FORMATS = ("png", "svg")
+#: A gap between events longer than this breaks the time axis into separate panels.
+AXIS_BREAK = timedelta(days=3 * 365)
+#: At most this many panels; the shortest gaps are closed first.
+MAX_PANELS = 5
+#: Least share of the width a panel gets, counted in events.
+_MIN_PANEL_EVENTS = 3
+#: Panels with fewer events get one label naming their years instead of dated ticks.
+_DATED_TICKS_FROM = 6
+_LABEL_CHARS = 60
+_ROW_INCHES = 0.26
+
+
+@dataclass(frozen=True)
+class _Event:
+    start: date
+    end: date
+    precision: str
+    event_type: str
+    status: str
+    label: str
+
+
+def _import_matplotlib() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ExportError(
+            "The timeline needs the optional dependency 'matplotlib', which is not installed; "
+            "nothing was written. Install it with: pip install 'relations-data[timeline]'"
+        ) from None
+    return matplotlib
+
+
+def _date_label(start: date, end: date, precision: str) -> str:
+    formats = {"year": "%Y", "month": "%Y-%m"}
+    fmt = formats.get(precision, "%Y-%m-%d")
+    first, last = start.strftime(fmt), end.strftime(fmt)
+    return first if first == last else f"{first}–{last}"
+
+
+def _short(text: str) -> str:
+    return textwrap.shorten(" ".join(text.split()), width=_LABEL_CHARS, placeholder="…")
+
+
+def _events(frame: pl.DataFrame) -> list[_Event]:
+    events = []
+    for row in frame.iter_rows(named=True):
+        start, end = row["date_start"], row["date_end"] or row["date_start"]
+        precision = str(row["date_precision"])
+        text = row.get("summary") or row.get("id") or ""
+        events.append(
+            _Event(
+                start=start,
+                end=end,
+                precision=precision,
+                event_type=str(row["event_type"]),
+                status=str(row["status"]),
+                label=f"{_date_label(start, end, precision)}  {_short(str(text))}",
+            )
+        )
+    return events
+
+
+def axis_segments(
+    spans: list[tuple[date, date]], *, gap: timedelta = AXIS_BREAK, most: int = MAX_PANELS
+) -> list[tuple[date, date]]:
+    """Date ranges of the panels of a broken time axis.
+
+    Intervals closer than ``gap`` share a panel; if that leaves more than ``most`` panels
+    the closest panels are merged until ``most`` remain.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> spans = [(date(1956, 5, 13), date(1956, 5, 13)), (date(2015, 1, 1), date(2018, 7, 29))]
+    >>> [(a.year, b.year) for a, b in axis_segments(spans)]
+    [(1956, 1956), (2015, 2018)]
+    """
+    segments: list[list[date]] = []
+    for start, end in sorted(spans):
+        if segments and start - segments[-1][1] <= gap:
+            segments[-1][1] = max(segments[-1][1], end)
+        else:
+            segments.append([start, end])
+    while len(segments) > most:
+        gaps = [segments[i + 1][0] - segments[i][1] for i in range(len(segments) - 1)]
+        index = gaps.index(min(gaps))
+        segments[index][1] = max(segments[index][1], segments[index + 1][1])
+        del segments[index + 1]
+    return [(a, b) for a, b in segments]
+
+
+def _rows(events: list[_Event], type_order: list[str]) -> list[tuple[str, _Event | None]]:
+    """Rows top to bottom: a header row per event type, then its events by date."""
+    rows: list[tuple[str, _Event | None]] = []
+    for event_type in type_order:
+        members = sorted(
+            (e for e in events if e.event_type == event_type), key=lambda e: (e.start, e.end)
+        )
+        if members:
+            rows.append((event_type, None))
+            rows.extend((event_type, e) for e in members)
+    return rows
+
+
+@dataclass(frozen=True)
+class _Style:
+    fill: bool = True
+    hatch: str | None = None
+    grey: bool = False
+    cross: bool = False
+    description: str = "filled"
+
+
+#: How each status looks: the drawing's legend, not data structure. A status the schema
+#: gains later is drawn dashed until it gets a style here.
+_STATUS_STYLE: dict[str, _Style] = {
+    "occurred": _Style(),
+    "claimed": _Style(fill=False, description="hollow"),
+    "scheduled": _Style(fill=False, hatch="////", description="hatched"),
+    "cancelled": _Style(grey=True, cross=True, description="grey, ×"),
+}
+_UNSTYLED = _Style(fill=False, hatch="..", description="dotted")
+
+
+def _draw_event(axes: Any, y: float, event: _Event, colour: Any) -> None:
+    style = _STATUS_STYLE.get(event.status, _UNSTYLED)
+    colour = "0.6" if style.grey else colour
+    face = colour if style.fill else "white"
+    if event.precision == "day":
+        if event.end > event.start:
+            axes.plot([event.start, event.end], [y, y], color=colour, linewidth=1.5, zorder=2)
+        for day in dict.fromkeys((event.start, event.end)):  # a set would vary the draw order
+            axes.plot(
+                [day],
+                [y],
+                marker="o",
+                markersize=6,
+                markerfacecolor=face,
+                markeredgecolor=colour,
+                markeredgewidth=1.4,
+                linestyle="none",
+                zorder=3,
+            )
+    else:
+        width = (event.end + timedelta(days=1)) - event.start
+        axes.barh(
+            y,
+            width,
+            left=event.start,
+            height=0.55,
+            color=face,
+            edgecolor=colour,
+            linewidth=1.4,
+            hatch=style.hatch,
+            zorder=2,
+        )
+    if style.cross:
+        axes.plot([event.start], [y], marker="x", color="black", markersize=6, zorder=4)
+
+
+def _legend_handles(statuses: list[str]) -> list[Any]:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    grey = "0.3"
+    handles: list[Any] = [
+        Line2D([], [], marker="o", color=grey, linestyle="none", label="day precision"),
+        Patch(facecolor=grey, edgecolor=grey, label="month or year precision (interval)"),
+    ]
+    for status in statuses:
+        style = _STATUS_STYLE.get(status, _UNSTYLED)
+        label = f"{status} ({style.description})"
+        if style.cross:
+            handles.append(Line2D([], [], marker="x", color="black", linestyle="none", label=label))
+        else:
+            face = ("0.6" if style.grey else grey) if style.fill else "white"
+            handles.append(Patch(facecolor=face, edgecolor=grey, hatch=style.hatch, label=label))
+    return handles
+
+
+def _figure(events: list[_Event], type_order: list[str], statuses: list[str], title: str) -> Any:
+    matplotlib = _import_matplotlib()
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+
+    rows = _rows(events, type_order)
+    height = max(3.0, _ROW_INCHES * len(rows) + 2.2)
+    if not events:
+        figure = Figure(figsize=(8, 3))
+        figure.text(0.5, 0.5, "No events in the data package.", ha="center", va="center")
+        figure.suptitle(title)
+        return figure
+    pad = timedelta(days=45)
+    spans = axis_segments([(e.start, e.end) for e in events])
+    # Panels share the width by how many events they show, so the busy years get the room.
+    counts = [sum(1 for e in events if e.end >= a and e.start <= b) for a, b in spans]
+    widths = [max(count, _MIN_PANEL_EVENTS) for count in counts]
+    year = timedelta(days=365)
+    # A short panel still shows a year around its events.
+    segments = [
+        (a - (year - (b - a)) / 2, b + (year - (b - a)) / 2) if b - a < year else (a, b)
+        for a, b in spans
+    ]
+    figure = Figure(figsize=(13, height), layout="constrained")
+    panels = figure.subplots(1, len(segments), sharey=True, squeeze=False, width_ratios=widths)[0]
+    # Dark2 is dark enough for hollow marks; its last colour, grey, is kept for cancelled.
+    dark = matplotlib.colormaps["Dark2"]
+    palette = [dark(i) for i in range(dark.N - 1)]
+    lanes = list(dict.fromkeys(t for t, _ in rows))
+    lane_colour = {t: palette[i % len(palette)] for i, t in enumerate(lanes)}
+    for index, (axes, (first, last)) in enumerate(zip(panels, segments, strict=True)):
+        for y, (event_type, event) in enumerate(rows):
+            if event is None:
+                axes.axhspan(y - 0.5, y + 0.5, color="0.92", zorder=0, linewidth=0)
+            elif event.end >= first and event.start <= last:
+                _draw_event(axes, y, event, lane_colour[event_type])
+        axes.set_xlim(first - pad, last + pad + timedelta(days=1))
+        if counts[index] < _DATED_TICKS_FROM:
+            # A narrow panel has room for one label: the years it covers.
+            a, b = spans[index]
+            middle = a + (b - a) / 2
+            axes.set_xticks(
+                [middle], labels=[str(a.year) if a.year == b.year else f"{a.year}–{b.year}"]
+            )
+        else:
+            locator = mdates.AutoDateLocator(minticks=2, maxticks=8)  # type: ignore[no-untyped-call]
+            axes.xaxis.set_major_locator(locator)
+            formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+            axes.xaxis.set_major_formatter(formatter)
+        axes.grid(axis="x", color="0.85", linewidth=0.6, zorder=1)
+        axes.tick_params(axis="x", labelsize=8)
+        if index > 0:
+            axes.spines["left"].set_linestyle((0, (3, 3)))
+            axes.tick_params(axis="y", left=False)
+        if index < len(segments) - 1:
+            axes.spines["right"].set_linestyle((0, (3, 3)))
+    first_panel = panels[0]
+    first_panel.set_ylim(len(rows) - 0.5, -0.5)
+    first_panel.set_yticks(range(len(rows)))
+    first_panel.set_yticklabels(
+        [t.replace("_", " ").upper() if e is None else e.label for t, e in rows], fontsize=8
+    )
+    for label, (_, event) in zip(first_panel.get_yticklabels(), rows, strict=True):
+        if event is None:
+            label.set_fontweight("bold")
+    figure.legend(
+        handles=_legend_handles(statuses),
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
+    figure.suptitle(title)
+    return figure
+
+
+def draw_timeline(out: str | Path, *, source: str | Path | None = None) -> Path:
+    """Draw the events on a time axis and save the figure as PNG or SVG.
+
+    Parameters
+    ----------
+    out
+        Target file; its suffix (``.png`` or ``.svg``) chooses the format. Written
+        atomically.
+    source
+        The data package (``None``: the bundled copy; or a folder, descriptor or zip).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    ExportError
+        Unknown image suffix, or Matplotlib (extra ``timeline``) is not installed.
+    """
+    target = Path(out)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in TIMELINE_FORMATS:
+        raise ExportError(
+            f"{target}: expected a file name ending in "
+            f"{' or '.join('.' + f for f in TIMELINE_FORMATS)}, found {target.suffix!r}; "
+            "nothing was written."
+        )
+    matplotlib = _import_matplotlib()
+    package = open_package(source)
+    resource = package.resource("events")
+    frame = load("events", source=package.descriptor_path)
+    type_field = resource.schema.field("event_type")
+    present = {str(t) for t in frame.get_column("event_type").unique().to_list()}
+    order = [str(t) for t in type_field.enum or ()] + sorted(present)
+    type_order = [t for t in dict.fromkeys(order) if t in present]
+    title = f"{package.descriptor.get('title', package.descriptor.get('name', ''))}"
+    title += f" — events by type (version {package.version})"
+    with matplotlib.rc_context({"svg.hashsalt": "relations-data", "svg.fonttype": "path"}):
+        statuses = [str(s) for s in resource.schema.field("status").enum or ()]
+        figure = _figure(_events(frame), type_order, statuses, title)
+        metadata: dict[str, Any] = (
+            {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+        )
+        with atomic_path(target, suffix=f".{fmt}") as temporary:
+            figure.savefig(temporary, format=fmt, dpi=150, metadata=metadata)
+            temporary.chmod(0o644)  # a published figure, not a private temporary file
+    return target
