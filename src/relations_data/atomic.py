@@ -23,6 +23,9 @@ def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
+        # mkstemp creates the file private (0600); give it the mode the target had, or the
+        # usual mode of a published file.
+        temporary.chmod(target.stat().st_mode & 0o777 if target.exists() else 0o644)
         temporary.replace(target)
     finally:
         temporary.unlink(missing_ok=True)

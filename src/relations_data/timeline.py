@@ -332,5 +332,4 @@ def draw_timeline(out: str | Path, *, source: str | Path | None = None) -> Path:
         )
         with atomic_path(target, suffix=f".{fmt}") as temporary:
             figure.savefig(temporary, format=fmt, dpi=150, metadata=metadata)
-            temporary.chmod(0o644)  # a published figure, not a private temporary file
     return target
