@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ArchiveError,
+    ArgumentError,
     DownloadError,
+    ExportError,
     HashMismatchError,
     PackageError,
     RelationsDataError,
@@ -35,9 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArchiveError",
+    "ArgumentError",
     "BuiltRelease",
     "Bump",
     "DownloadError",
+    "ExportError",
     "Finding",
     "HashMismatchError",
     "Package",

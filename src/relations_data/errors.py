@@ -51,3 +51,7 @@ class ReleaseError(RelationsDataError):
 
 class ExportError(RelationsDataError):
     """An export cannot be written: a missing optional dependency or an unusable target."""
+
+
+class ArgumentError(RelationsDataError, ValueError):
+    """Arguments that contradict each other or are malformed (e.g. a bad sha256)."""

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple, get_args
 import polars as pl
 
 from .dtypes import polars_dtype
-from .errors import PackageError, UnknownTableError
+from .errors import ArgumentError, PackageError, UnknownTableError
 from .package import DataPackage, Resource, open_package, unknown_table_message
 from .schema import TableSchema
 
@@ -65,14 +65,14 @@ def open_source(
     True
     """
     if version is not None and source is not None:
-        raise ValueError("pass either version= or source=, not both.")
+        raise ArgumentError("pass either version= or source=, not both.")
     if version is not None:
         from .remote import open_release
 
         return open_release(version, sha256=sha256)
     if source is None:
         if sha256 is not None:
-            raise ValueError("sha256= verifies an archive; pass it with source= or version=.")
+            raise ArgumentError("sha256= verifies an archive; pass it with source= or version=.")
         return open_package()
     text = str(source)
     if "://" in text:
@@ -85,7 +85,7 @@ def open_source(
 
         return open_local_archive(path, sha256)
     if sha256 is not None:
-        raise ValueError(f"sha256= verifies an archive, but {text} is not a .zip archive.")
+        raise ArgumentError(f"sha256= verifies an archive, but {text} is not a .zip archive.")
     return open_package(path)
 
 

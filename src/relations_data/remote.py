@@ -34,6 +34,7 @@ from .archive import extract_zip, remove_tree
 from .atomic import atomic_path
 from .errors import (
     ArchiveError,
+    ArgumentError,
     DownloadError,
     HashMismatchError,
     PackageError,
@@ -118,7 +119,7 @@ def normalize_sha256(sha256: str) -> str:
     """The 64 lower-case hex digits of a sha256, given with or without ``sha256:``."""
     digest = sha256.strip().lower().removeprefix("sha256:")
     if not _SHA256.match(digest):
-        raise ValueError(f"expected a sha256 of 64 hex digits but found {sha256!r}.")
+        raise ArgumentError(f"expected a sha256 of 64 hex digits but found {sha256!r}.")
     return digest
 
 
