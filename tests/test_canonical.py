@@ -97,3 +97,24 @@ def test_fmt_refuses_a_malformed_table_and_writes_nothing(package_copy: Path) ->
     assert result.exit_code == 2
     assert "vessels.csv" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("extra", ["", ",surplus"], ids=["short", "long"])
+def test_fmt_refuses_a_ragged_row_naming_file_and_line(package_copy: Path, extra: str) -> None:
+    resource = open_package(package_copy).resources[-1]
+    lines = resource.path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) >= 3, "the test needs a table with at least two rows"
+    assert all(line.count('"') % 2 == 0 for line in lines[:3]), "line 3 must be a record"
+    cells = next(csv.reader([lines[2]]))
+    buffer = io.StringIO()
+    # Line 3 loses its last field (short) or gains one (long).
+    csv.writer(buffer, lineterminator="").writerow(cells[:-1] if not extra else cells)
+    lines[2] = buffer.getvalue() + extra + "\n"
+    resource.path.write_text("".join(lines), encoding="utf-8")
+    before = {path: path.read_bytes() for path in (package_copy / "data").iterdir()}
+    result = CliRunner().invoke(main, ["fmt", str(package_copy)])
+    assert result.exit_code == 2, result.output
+    assert resource.path.name in result.output
+    assert "line 3" in result.output
+    assert "Traceback" not in result.output
+    assert {path: path.read_bytes() for path in (package_copy / "data").iterdir()} == before

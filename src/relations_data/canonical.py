@@ -15,10 +15,15 @@ import polars as pl
 from .atomic import atomic_write_bytes
 from .errors import PackageError
 from .package import DataPackage, Resource, open_package
+from .validation.reading import check_field_counts
 
 
 def read_text_table(resource: Resource) -> pl.DataFrame:
-    """Read a resource's CSV with every column as text; empty cells become null."""
+    """Read a resource's CSV with every column as text; empty cells become null.
+
+    A row with too many or too few fields is refused (:class:`PackageError` naming the
+    file and line): Polars would pad a short row silently, and fmt must not invent cells.
+    """
     path = resource.path
     try:
         raw = path.read_bytes()
@@ -31,15 +36,16 @@ def read_text_table(resource: Resource) -> pl.DataFrame:
     if raw.startswith(b"\xef\xbb\xbf"):
         raise PackageError(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM.")
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise PackageError(f"{path}: line {line} is not valid UTF-8.") from None
+    expected = list(resource.schema.field_names)
     try:
         frame = pl.read_csv(raw, infer_schema=False, raise_if_empty=True)
     except pl.exceptions.PolarsError as error:
+        check_field_counts(raw, text, len(expected), str(path))  # names a ragged line
         raise PackageError(f"{path}: malformed CSV ({str(error).splitlines()[0]}).") from None
-    expected = list(resource.schema.field_names)
     if sorted(frame.columns) != sorted(expected):
         missing = [c for c in expected if c not in frame.columns]
         extra = [c for c in frame.columns if c not in expected]
@@ -47,6 +53,7 @@ def read_text_table(resource: Resource) -> pl.DataFrame:
             f"{path}: header does not match the Table Schema of {resource.name!r}: "
             f"missing {missing or 'none'}, unexpected {extra or 'none'}."
         )
+    check_field_counts(raw, text, len(expected), str(path))
     return frame.select(expected)
 
 

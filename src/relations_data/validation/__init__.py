@@ -69,6 +69,22 @@ def validate(
             f"expected engines among {', '.join(ENGINES)}, found {', '.join(unknown) or 'none'}."
         )
     package = source if isinstance(source, DataPackage) else open_package(source)
+    loader = None
+    if "polars" in chosen:
+        from .pandera_checks import preload
+
+        loader = preload()  # imported while the files are read, in case Pandera is needed
+    try:
+        return _run(package, source, chosen)
+    finally:
+        if loader is not None:
+            loader.join()  # never leave an import running while the interpreter shuts down
+
+
+def _run(
+    package: DataPackage, source: str | Path | DataPackage | None, chosen: tuple[str, ...]
+) -> Report:
+    """Read every table, then run the ``chosen`` engines on them."""
     tables = read_package(package)
     report = Report(
         source=str(source) if source is not None else f"bundled package {package.version}",

@@ -135,6 +135,14 @@ def fast_expression(field: Field) -> pl.Expr | None:
     return None
 
 
+def can_fail(field: Field) -> bool:
+    """Whether :func:`typed_expression` can turn a non-empty cell into null (text
+    without a checked format, and ``any``, accept every value)."""
+    if field.type == "string":
+        return field.format in _STRING_FORMATS
+    return field.type != "any"
+
+
 def typed_expression(field: Field, column: str | None = None) -> pl.Expr:
     """The field's column (or ``column``) parsed as its type; a cell that does not parse
     becomes null."""

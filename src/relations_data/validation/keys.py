@@ -19,13 +19,35 @@ def _shown(columns: list[str]) -> pl.Expr:
     return pl.concat_str([pl.col(text_name(c)).fill_null("") for c in columns], separator=",")
 
 
-def check_primary_key(typed: TypedTable, out: Collector) -> None:
+def sorted_by(key: list[str]) -> pl.Expr:
+    """True where each row sorts at or before the next (nulls first, byte order)."""
+    before = pl.lit(False)
+    equal = pl.lit(True)
+    for name in reversed(key):
+        this, following = pl.col(name), pl.col(name).shift(-1)
+        less = (this.is_null() & following.is_not_null()) | (this < following).fill_null(False)
+        same = (this.is_null() & following.is_null()) | (this == following).fill_null(False)
+        before, equal = less | (same & before), same & equal
+    return (before | equal).slice(0, pl.len() - 1)
+
+
+def _same_as_previous(key: list[str]) -> pl.Expr:
+    """True where a row's key equals the previous row's (an empty cell equals an empty one)."""
+    return pl.all_horizontal(
+        [pl.col(k).eq_missing(pl.col(k).shift(1)).fill_null(False) for k in key]
+    )
+
+
+def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
     """Reject keys whose cells are all empty, empty key cells of optional fields, and
-    repeated keys (reported on the later line, like frictionless)."""
+    repeated keys (reported on the later line, like frictionless).
+
+    Returns whether the typed rows are sorted by the key (``None`` when not computed, as
+    for a single ``unique`` key field), which the canonical-form rule reuses."""
     schema = typed.schema
     key = list(schema.primary_key)
     if not key:
-        return
+        return None
     table = typed.text.name
     out.ran("primary-key", RULES["primary-key"], table)
     joined = ",".join(key)
@@ -36,11 +58,21 @@ def check_primary_key(typed: TypedTable, out: Collector) -> None:
     if len(key) == 1 and schema.field(key[0]).unique:
         # Pandera's unique check already reports each repeat on this very cell.
         repeated = pl.lit(False)
+        has_null, has_repeat = typed.frame.select(
+            any_null.any().alias("null"), pl.lit(False).alias("repeat")
+        ).row(0)
+        ordered = None
     else:
         repeated = ~whole.is_first_distinct() & ~all_null
-    has_null, has_repeat = typed.frame.select(
-        any_null.any().alias("null"), repeated.any().alias("repeat")
-    ).row(0)
+        # Rows sorted by key (as canonical form requires) hold repeats next to each other,
+        # so a comparison with the previous row settles the common case without hashing.
+        in_order = sorted_by(key).all() if typed.frame.height > 1 else pl.lit(True)
+        has_null, ordered, adjacent = typed.frame.select(
+            any_null.any().alias("null"),
+            in_order.alias("ordered"),
+            (_same_as_previous(key) & ~all_null).any().alias("adjacent"),
+        ).row(0)
+        has_repeat = adjacent if ordered else typed.frame.select(repeated.any()).item()
     if has_null:
         empty = typed.frame.filter(all_null).select(LINE, _shown(key).alias("value"))
         out.add_rows(
@@ -64,7 +96,7 @@ def check_primary_key(typed: TypedTable, out: Collector) -> None:
                 "found an empty cell",
             )
     if not has_repeat:
-        return
+        return ordered
     candidates = typed.frame.filter(repeated).select(whole.alias("__hash")).to_series()
     frame = typed.frame.filter(~all_null & whole.is_in(candidates.implode())).select(
         LINE, *key, *[text_name(k) for k in key]
@@ -91,10 +123,43 @@ def check_primary_key(typed: TypedTable, out: Collector) -> None:
         ),
         "value",
     )
+    return ordered
+
+
+#: Distinct hashes of referenced key columns, by (table, column, cast to text); shared by
+#: the foreign keys of one run, since several usually point at the same key.
+ReferenceCache = dict[tuple[str, str, bool], pl.Series]
+
+
+def _reference_hashes(
+    target: TypedTable, column: str, *, as_string: bool, cache: ReferenceCache
+) -> pl.Series:
+    key = (target.text.name, column, as_string)
+    if key not in cache:
+        expression = pl.col(column).cast(pl.String) if as_string else pl.col(column)
+        cache[key] = target.frame.select(expression.drop_nulls().hash().unique()).to_series()
+    return cache[key]
+
+
+#: Column holding a key's 64-bit hash in :func:`missing_hashes`.
+HASH = "__hash"
+
+
+def missing_hashes(rows: pl.LazyFrame, reference: pl.Series) -> pl.LazyFrame:
+    """The rows (in their order) whose :data:`HASH` is not among ``reference``'s hashes.
+
+    An anti join on 64-bit integers, about twice as fast as ``is_in`` on 2M rows.
+    """
+    known = reference.alias(HASH).to_frame().lazy()
+    return rows.join(known, on=HASH, how="anti", maintain_order="left").drop(HASH)
 
 
 def check_foreign_key(
-    typed: TypedTable, fk: ForeignKey, tables: dict[str, TypedTable], out: Collector
+    typed: TypedTable,
+    fk: ForeignKey,
+    tables: dict[str, TypedTable],
+    out: Collector,
+    cache: ReferenceCache | None = None,
 ) -> None:
     """Rows whose foreign key is not entirely empty must match a row of the referenced
     table; an empty key passes (``required`` says whether it may be empty)."""
@@ -115,9 +180,19 @@ def check_foreign_key(
         # A value whose hash is not among the reference hashes is certainly missing;
         # comparing 64-bit hashes is several times faster than comparing strings. (A
         # hash collision could hide one missing key: odds about rows / 2**64.)
-        reference = target.frame.select(as_key(right[0]).drop_nulls().hash().unique()).to_series()
-        matched = as_key(left[0]).hash().is_in(reference.implode())
-        unmatched = typed.frame.filter(present & ~matched).select(LINE, _shown(left).alias("value"))
+        reference = _reference_hashes(
+            target, right[0], as_string=not same_types, cache={} if cache is None else cache
+        )
+        unmatched = (
+            missing_hashes(
+                typed.frame.lazy()
+                .filter(present)
+                .select(LINE, text_name(left[0]), as_key(left[0]).hash().alias(HASH)),
+                reference,
+            )
+            .select(LINE, _shown(left).alias("value"))
+            .collect()
+        )
     else:
         keys = target.frame.select(
             [as_key(theirs).alias(mine) for mine, theirs in zip(left, right, strict=True)]

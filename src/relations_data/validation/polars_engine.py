@@ -12,12 +12,12 @@ efficiently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from ..schema import Field, TableSchema
-from .casting import fast_expression, typed_dtype, typed_expression
+from .casting import can_fail, fast_expression, typed_dtype, typed_expression
 from .findings import Collector
 from .reading import LINE, TextTable
 
@@ -58,6 +58,9 @@ class TypedTable:
     text: TextTable
     frame: pl.DataFrame
     type_failures: frozenset[str] = frozenset()
+    #: Whether the rows are sorted by the composite primary key, when the key check
+    #: has found out (``None`` otherwise).
+    key_sorted: bool | None = None
 
     @property
     def schema(self) -> TableSchema:
@@ -90,6 +93,19 @@ def _failing(frame: pl.DataFrame, names: list[str]) -> set[str]:
     return {name for name, flag in zip(names, flags, strict=True) if flag}
 
 
+def _reparsed(frame: pl.DataFrame, field: Field) -> pl.Series:
+    """``field``'s typed column with the full grammar applied to the cells the cheap
+    parse left null (only those rows are parsed again)."""
+    column = frame.get_column(field.name)
+    rows = frame.select(pl.arg_where(_bad_cell(field.name))).to_series()
+    parsed = (
+        frame.select(pl.col(text_name(field.name)).gather(rows))
+        .select(typed_expression(field, text_name(field.name)).cast(typed_dtype(field)))
+        .to_series()
+    )
+    return column.clone().scatter(rows, parsed).alias(field.name)
+
+
 def typed_table(table: TextTable) -> TypedTable:
     """Parse every column of ``table`` as its type, keeping the text alongside.
 
@@ -103,16 +119,10 @@ def typed_table(table: TextTable) -> TypedTable:
         *[pl.col(f.name).alias(text_name(f.name)) for f in fields],
         *[_or_full(first[f.name], f).cast(typed_dtype(f)).alias(f.name) for f in fields],
     )
-    failing = _failing(frame, [f.name for f in fields])
+    failing = _failing(frame, [f.name for f in fields if can_fail(f)])
     again = [f for f in fields if f.name in failing and first[f.name] is not None]
     if again:
-        frame = frame.with_columns(
-            pl.coalesce(
-                pl.col(f.name),
-                typed_expression(f, text_name(f.name)).cast(typed_dtype(f)),
-            ).alias(f.name)
-            for f in again
-        )
+        frame = frame.with_columns(_reparsed(frame, f) for f in again)
         failing = (failing - {f.name for f in again}) | _failing(frame, [f.name for f in again])
     return TypedTable(text=table, frame=frame, type_failures=frozenset(failing))
 
@@ -148,16 +158,19 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
 
 def run(tables: dict[str, TextTable]) -> tuple[Collector, dict[str, TypedTable]]:
     """Run every structural check of the Table Schemas on ``tables``."""
-    from .keys import check_foreign_key, check_primary_key
+    from .keys import ReferenceCache, check_foreign_key, check_primary_key
     from .pandera_checks import run_pandera
 
     out = Collector(ENGINE)
     typed = {name: typed_table(table) for name, table in tables.items()}
-    for table in typed.values():
+    for table in list(typed.values()):
         type_errors = check_types(table, out)
         run_pandera(table, type_errors, out)
-        check_primary_key(table, out)
+        ordered = check_primary_key(table, out)
+        if ordered is not None:
+            typed[table.text.name] = replace(table, key_sorted=ordered)
+    references: ReferenceCache = {}
     for table in typed.values():
         for fk in table.schema.foreign_keys:
-            check_foreign_key(table, fk, typed, out)
+            check_foreign_key(table, fk, typed, out, references)
     return out, typed

@@ -29,7 +29,9 @@ import polars as pl
 
 from ..canonical import canonical_bytes, canonical_frame_bytes
 from ..schema import Field, TableSchema
+from .casting import can_fail
 from .findings import Collector
+from .keys import HASH, missing_hashes, sorted_by
 from .polars_engine import TypedTable, text_name
 from .reading import LINE, TextTable
 
@@ -124,24 +126,25 @@ def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.
 
 def check_intervals(typed: TypedTable, out: Collector) -> None:
     table = typed.text
+    # (condition, column, rule, value columns, message) of every interval check; one pass
+    # screens them all, and failing rows are materialised only for conditions that hold.
+    checks: list[tuple[pl.Expr, str, str, list[pl.Expr], Any]] = []
     for interval in intervals(typed.schema):
         start, end = pl.col(interval.start), pl.col(interval.end)
         out.ran("date-order", RULES["date-order"], table.name)
-        backwards = _rows(
-            typed,
-            end < start,
-            pl.col(text_name(interval.start)).alias("start"),
-            pl.col(text_name(interval.end)).alias("end"),
-        )
-        out.add_rows(
-            table,
-            backwards,
-            interval.end,
-            "date-order",
-            lambda r, i=interval: (
-                f"expected {i.end} on or after {i.start} ({r['start']}), found {r['end']}"
-            ),
-            "end",
+        checks.append(
+            (
+                end < start,
+                interval.end,
+                "date-order",
+                [
+                    pl.col(text_name(interval.start)).alias("start"),
+                    pl.col(text_name(interval.end)).alias("value"),
+                ],
+                lambda r, i=interval: (
+                    f"expected {i.end} on or after {i.start} ({r['start']}), found {r['value']}"
+                ),
+            )
         )
         if interval.precision is None:
             continue
@@ -154,21 +157,25 @@ def check_intervals(typed: TypedTable, out: Collector) -> None:
             ("year", interval.end, (end.dt.month() == 12) & (end.dt.day() == 31), "31 December"),
         )
         for unit, column, ok, expected in bounds:
-            bad = _rows(
-                typed,
-                (precision == unit) & ~ok,
-                pl.col(text_name(column)).alias("value"),
+            checks.append(
+                (
+                    (precision == unit) & ~ok,
+                    column,
+                    "date-precision",
+                    [pl.col(text_name(column)).alias("value")],
+                    lambda r, e=expected, u=unit, p=interval.precision: (
+                        f"expected {e} since {p} is {u}, found {r['value']}"
+                    ),
+                )
             )
-            out.add_rows(
-                table,
-                bad,
-                column,
-                "date-precision",
-                lambda r, e=expected, u=unit, p=interval.precision: (
-                    f"expected {e} since {p} is {u}, found {r['value']}"
-                ),
-                "value",
-            )
+    if not checks:
+        return
+    flags = typed.frame.select(
+        [condition.any().alias(f"__{i}") for i, (condition, *_) in enumerate(checks)]
+    ).row(0)
+    for flag, (condition, column, rule, values, message) in zip(flags, checks, strict=True):
+        if flag:
+            out.add_rows(table, _rows(typed, condition, *values), column, rule, message, "value")
 
 
 def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
@@ -204,7 +211,10 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
             else:
                 # Hash membership, as for foreign keys (keys.py): a miss is certain.
                 ids = target.frame.select(pl.col(key[0]).cast(pl.String).drop_nulls().hash())
-                dangling = part.filter(~pl.col(id_field).hash().is_in(ids.to_series().implode()))
+                dangling = missing_hashes(
+                    part.lazy().with_columns(pl.col(id_field).hash().alias(HASH)),
+                    ids.to_series(),
+                ).collect()
             out.add_rows(
                 citing.text,
                 dangling.sort(LINE),
@@ -227,10 +237,16 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
                 if named is not None
                 else pl.Series(id_field, [], pl.String)
             )
-            uncited = target.frame.filter(
-                pl.col(key[0]).is_not_null()
-                & ~pl.col(key[0]).cast(pl.String).hash().is_in(cited.hash().implode())
-            ).select(LINE, pl.col(key[0]).cast(pl.String))
+            uncited = missing_hashes(
+                target.frame.lazy()
+                .filter(pl.col(key[0]).is_not_null())
+                .select(
+                    LINE,
+                    pl.col(key[0]).cast(pl.String),
+                    pl.col(key[0]).cast(pl.String).hash().alias(HASH),
+                ),
+                cited.hash(),
+            ).collect()
             out.add_rows(
                 target.text,
                 uncited,
@@ -482,19 +498,12 @@ def _formula_flags(fields: list[str]) -> list[pl.Expr]:
     return [_formula(pl.col(f)).any().alias(f"__formula_{f}") for f in fields]
 
 
-def _sorted_by(key: list[str]) -> pl.Expr:
-    """True where each row sorts at or before the next (nulls first, byte order)."""
-    before = pl.lit(False)
-    equal = pl.lit(True)
-    for name in reversed(key):
-        this, following = pl.col(name), pl.col(name).shift(-1)
-        less = (this.is_null() & following.is_not_null()) | (this < following).fill_null(False)
-        same = (this.is_null() & following.is_null()) | (this == following).fill_null(False)
-        before, equal = less | (same & before), same & equal
-    return (before | equal).slice(0, pl.len() - 1)
+def _plain_text(field: Field) -> bool:
+    """Whether the typed column of ``field`` is its text column unchanged."""
+    return field.type == "string" and not can_fail(field)
 
 
-def _canonical_flags(table: TextTable) -> list[pl.Expr] | None:
+def _canonical_flags(table: TextTable, key_sorted: bool | None = None) -> list[pl.Expr] | None:
     """Expressions proving canonical form (see :func:`looks_canonical`), or ``None``."""
     if not table.byte_exact or tuple(table.resource.schema.missing_values) != ("",):
         return None
@@ -512,7 +521,10 @@ def _canonical_flags(table: TextTable) -> list[pl.Expr] | None:
         or [pl.lit(False)]
     ).any()
     key = list(table.resource.schema.primary_key) or columns
-    in_order = _sorted_by(key).all() if table.frame.height > 1 else pl.lit(True)
+    if key_sorted is not None and all(_plain_text(table.resource.schema.field(k)) for k in key):
+        in_order = pl.lit(key_sorted)  # the primary-key check has compared the same cells
+    else:
+        in_order = sorted_by(key).all() if table.frame.height > 1 else pl.lit(True)
     return [padded.alias("__padded"), in_order.alias("__sorted")]
 
 
@@ -567,7 +579,7 @@ def run(tables: dict[str, TextTable], typed: dict[str, TypedTable], out: Collect
         text = tables[name]
         # One pass per table screens for formula triggers and proves canonical form.
         fields = formula_fields(text)
-        canonical = _canonical_flags(text)
+        canonical = _canonical_flags(text, table.key_sorted)
         screens = _formula_flags(fields) + (canonical or [])
         row = text.frame.select(screens).row(0, named=True) if screens else {}
         check_intervals(table, out)
