@@ -24,23 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-#: Structural rules both engines report (semantic rules are the Polars engine's own).
-STRUCTURAL = {
-    "type",
-    "required",
-    "unique",
-    "enum",
-    "pattern",
-    "minimum",
-    "maximum",
-    "exclusive-minimum",
-    "exclusive-maximum",
-    "min-length",
-    "max-length",
-    "primary-key",
-    "foreign-key",
-}
-
 
 def inject_defects(root: Path) -> set[tuple[str, int, str]]:
     """Break a few cells in place (keeping row order); return their (table, line, column)."""
@@ -109,10 +92,11 @@ def measure(kind: str, root: Path, events: int) -> dict[str, object]:
         rows = sum(frame.height for frame in frames.values())
     else:
         from relations_data.validation import validate
+        from relations_data.validation.polars_engine import STRUCTURAL_RULES
 
         report = validate(root, engines=(kind,))
         rows = sum(t.rows for t in report.tables)
-        findings = [f.location for f in report.findings if f.rule in STRUCTURAL]
+        findings = [f.location for f in report.findings if f.rule in STRUCTURAL_RULES]
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     return {

@@ -16,6 +16,7 @@ from benchmarks._scale import build_package
 from relations_data.package import DataPackage, open_package
 from relations_data.schema import Field
 from relations_data.validation import Report, validate
+from relations_data.validation.polars_engine import STRUCTURAL_RULES as STRUCTURAL
 from relations_data.validation.semantic import (
     COUNTRY_NAMES,
     ISO3_PATTERN,
@@ -24,24 +25,6 @@ from relations_data.validation.semantic import (
 )
 from tests.conftest import ROOT
 
-#: Rules the Table Schema states; frictionless reports these too.
-STRUCTURAL = frozenset(
-    {
-        "type",
-        "required",
-        "unique",
-        "enum",
-        "pattern",
-        "minimum",
-        "maximum",
-        "exclusive-minimum",
-        "exclusive-maximum",
-        "min-length",
-        "max-length",
-        "primary-key",
-        "foreign-key",
-    }
-)
 _TEMPLATE: dict[int, Path] = {}
 
 

@@ -38,6 +38,8 @@ RULES = {
     "primary-key": "primary keys are present and unique",
     "foreign-key": "foreign keys point at existing rows",
 }
+#: Rules the Table Schema states: both engines report these (semantic rules are polars-only).
+STRUCTURAL_RULES = frozenset(RULES)
 
 _TYPE_WORDS = {
     "date": "a date written YYYY-MM-DD",
