@@ -124,11 +124,12 @@ def primary_locators_are_paragraphs(root: Path) -> Problems:
     return problems
 
 
+def _blank(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+
+
 def contradictions_have_notes(root: Path) -> Problems:
-    bad = _load(root, "citations").filter(
-        (pl.col("stance") == "contradicts")
-        & (pl.col("note").is_null() | (pl.col("note").str.strip_chars() == ""))
-    )
+    bad = _load(root, "citations").filter((pl.col("stance") == "contradicts") & _blank("note"))
     return [
         f"contradicting citation of {r} by {s} has no note"
         for r, s in bad.select("record_id", "source_id").iter_rows()
@@ -220,8 +221,7 @@ def citation_fields_exist(root: Path) -> Problems:
 def erroneous_aliases_have_notes(root: Path) -> Problems:
     """A wrong name a source uses says, in the note, why it is wrong."""
     bad = _load(root, "actor_aliases").filter(
-        (pl.col("alias_type") == "erroneous")
-        & (pl.col("note").is_null() | (pl.col("note").str.strip_chars() == ""))
+        (pl.col("alias_type") == "erroneous") & _blank("note")
     )
     return [
         f"erroneous alias {a!r} of {actor} has no note"
