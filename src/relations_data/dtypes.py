@@ -32,8 +32,3 @@ def polars_dtype(field: Field) -> pl.DataType:
 def polars_schema(schema: TableSchema) -> pl.Schema:
     """Column names and dtypes of a table, in schema order."""
     return pl.Schema([(f.name, polars_dtype(f)) for f in schema.fields])
-
-
-def string_schema(schema: TableSchema) -> pl.Schema:
-    """All columns as strings: how validators read a CSV before checking types."""
-    return pl.Schema([(f.name, pl.String()) for f in schema.fields])
