@@ -18,7 +18,7 @@ from relations_data.schema import Field
 from relations_data.validation import validate
 from relations_data.validation.casting import typed_expression
 from relations_data.validation.reading import read_table
-from relations_data.validation.semantic import looks_canonical
+from relations_data.validation.text_rules import looks_canonical
 from tests.conftest import ROOT
 from tests.test_validation_support import (
     fresh_copy,

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import PackageError
 from ..package import DataPackage, open_package
-from .reading import read_package
+from .reading import TextTable, read_package
 from .report import REPORT_VERSION, CheckResult, Finding, Report, TableSummary
+
+if TYPE_CHECKING:
+    from .polars_engine import TableChecks
 
 __all__ = [
     "ENGINES",
@@ -85,7 +89,27 @@ def _run(
     package: DataPackage, source: str | Path | DataPackage | None, chosen: tuple[str, ...]
 ) -> Report:
     """Read every table, then run the ``chosen`` engines on them."""
-    tables = read_package(package)
+    checks = None
+    if "polars" in chosen:
+        from .polars_engine import TableChecks
+
+        checks = TableChecks()
+    try:
+        tables = read_package(package, checks.submit if checks is not None else None)
+        return _report(package, source, chosen, tables, checks)
+    finally:
+        if checks is not None:
+            checks.close()
+
+
+def _report(
+    package: DataPackage,
+    source: str | Path | DataPackage | None,
+    chosen: tuple[str, ...],
+    tables: dict[str, TextTable],
+    checks: TableChecks | None,
+) -> Report:
+    """Run the ``chosen`` engines on the tables read (``checks`` already started)."""
     report = Report(
         source=str(source) if source is not None else f"bundled package {package.version}",
         engines=chosen,
@@ -106,8 +130,8 @@ def _run(
         from . import polars_engine, semantic
 
         try:
-            collector, typed = polars_engine.run(tables)
-            semantic.run(tables, typed, collector)
+            collector, typed, single = polars_engine.run(tables, checks)
+            semantic.run(tables, typed, collector, single)
         except pl.exceptions.PolarsError as error:
             # Schemas are checked up front; this is the net for combinations they miss.
             raise PackageError(

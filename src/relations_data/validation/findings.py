@@ -65,6 +65,10 @@ class Collector:
             text = message if isinstance(message, str) else message(row)
             self.add(table, row[LINE], column, value, rule, text)
 
+    def ran_rules(self) -> dict[str, tuple[str, dict[str, None]]]:
+        """Each rule recorded by :meth:`ran`: its description and tables, in order."""
+        return self._ran
+
     def checks(self) -> list[CheckResult]:
         counts: dict[str, int] = {}
         for finding in self.findings:

@@ -19,8 +19,9 @@ def _shown(columns: list[str]) -> pl.Expr:
     return pl.concat_str([pl.col(text_name(c)).fill_null("") for c in columns], separator=",")
 
 
-def sorted_by(key: list[str]) -> pl.Expr:
-    """True where each row sorts at or before the next (nulls first, byte order)."""
+def _next_row(key: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    """Whether each row's key sorts strictly before the next row's (nulls first, byte
+    order), and whether it equals it (an empty cell equals an empty one)."""
     before = pl.lit(False)
     equal = pl.lit(True)
     for name in reversed(key):
@@ -28,14 +29,13 @@ def sorted_by(key: list[str]) -> pl.Expr:
         less = (this.is_null() & following.is_not_null()) | (this < following).fill_null(False)
         same = (this.is_null() & following.is_null()) | (this == following).fill_null(False)
         before, equal = less | (same & before), same & equal
+    return before, equal
+
+
+def sorted_by(key: list[str]) -> pl.Expr:
+    """True where each row sorts at or before the next (nulls first, byte order)."""
+    before, equal = _next_row(key)
     return (before | equal).slice(0, pl.len() - 1)
-
-
-def _same_as_previous(key: list[str]) -> pl.Expr:
-    """True where a row's key equals the previous row's (an empty cell equals an empty one)."""
-    return pl.all_horizontal(
-        [pl.col(k).eq_missing(pl.col(k).shift(1)).fill_null(False) for k in key]
-    )
 
 
 def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
@@ -66,11 +66,15 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
         repeated = ~whole.is_first_distinct() & ~all_null
         # Rows sorted by key (as canonical form requires) hold repeats next to each other,
         # so a comparison with the previous row settles the common case without hashing.
-        in_order = sorted_by(key).all() if typed.frame.height > 1 else pl.lit(True)
+        # One set of row-to-next comparisons gives both the order and adjacent repeats
+        # (a row equal to the next, unless both are entirely empty).
+        before, equal = _next_row(key)
+        pairs = pl.len() - 1
+        several = typed.frame.height > 1
         has_null, ordered, adjacent = typed.frame.select(
             any_null.any().alias("null"),
-            in_order.alias("ordered"),
-            (_same_as_previous(key) & ~all_null).any().alias("adjacent"),
+            ((before | equal).slice(0, pairs).all() if several else pl.lit(True)).alias("order"),
+            ((equal & ~all_null).slice(0, pairs).any() if several else pl.lit(False)).alias("rep"),
         ).row(0)
         has_repeat = adjacent if ordered else typed.frame.select(repeated.any()).item()
     if has_null:
@@ -183,11 +187,12 @@ def check_foreign_key(
         reference = _reference_hashes(
             target, right[0], as_string=not same_types, cache={} if cache is None else cache
         )
+        rows = typed.frame.lazy()
+        if typed.frame.get_column(left[0]).null_count():  # else skip a filter that keeps all
+            rows = rows.filter(present)
         unmatched = (
             missing_hashes(
-                typed.frame.lazy()
-                .filter(present)
-                .select(LINE, text_name(left[0]), as_key(left[0]).hash().alias(HASH)),
+                rows.select(LINE, text_name(left[0]), as_key(left[0]).hash().alias(HASH)),
                 reference,
             )
             .select(LINE, _shown(left).alias("value"))

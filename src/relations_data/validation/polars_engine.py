@@ -12,6 +12,7 @@ efficiently.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -158,21 +159,93 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
     return out_cells
 
 
-def run(tables: dict[str, TextTable]) -> tuple[Collector, dict[str, TypedTable]]:
-    """Run every structural check of the Table Schemas on ``tables``."""
-    from .keys import ReferenceCache, check_foreign_key, check_primary_key
+#: What the checks of one table give: its structural findings, its typed frame, and the
+#: findings of the semantic rules that look at that table alone (reported later, by
+#: :func:`~relations_data.validation.semantic.run`, in the order of a sequential run).
+TableResult = tuple[Collector, TypedTable, Collector]
+
+
+def _table_checks(table: TextTable) -> TableResult:
+    """Types, column constraints, the primary key and the single-table semantic rules of
+    one table, each in its own collector."""
+    from .keys import check_primary_key
     from .pandera_checks import run_pandera
+    from .semantic import table_rules
 
     out = Collector(ENGINE)
-    typed = {name: typed_table(table) for name, table in tables.items()}
-    for table in list(typed.values()):
-        type_errors = check_types(table, out)
-        run_pandera(table, type_errors, out)
-        ordered = check_primary_key(table, out)
-        if ordered is not None:
-            typed[table.text.name] = replace(table, key_sorted=ordered)
+    typed = typed_table(table)
+    type_errors = check_types(typed, out)
+    run_pandera(typed, type_errors, out)
+    ordered = check_primary_key(typed, out)
+    if ordered is not None:
+        typed = replace(typed, key_sorted=ordered)
+    return out, typed, table_rules(table, typed)
+
+
+def merge(out: Collector, parts: list[Collector]) -> None:
+    """Add ``parts`` to ``out`` in order, as if their checks had run one after another."""
+    for part in parts:
+        out.findings.extend(part.findings)
+        for rule, (description, tables) in part.ran_rules().items():
+            for table in tables:
+                out.ran(rule, description, table)
+
+
+class TableChecks:
+    """The per-table checks (:func:`_table_checks`), run two tables at a time.
+
+    A single Polars string kernel keeps one core busy, so checking one table while the
+    next is read or checked uses the machine better. :meth:`results` lists them in
+    submission order, so the findings are those of a sequential run, in its order.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="table-checks")
+        self._pending: list[Future[TableResult]] = []
+
+    def submit(self, table: TextTable) -> None:
+        self._pending.append(self._pool.submit(_table_checks, table))
+
+    def results(self) -> list[TableResult]:
+        return [future.result() for future in self._pending]
+
+    def close(self) -> None:
+        """Wait for running checks and drop those not started (after an error)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run(
+    tables: dict[str, TextTable], checks: TableChecks | None = None
+) -> tuple[Collector, dict[str, TypedTable], list[Collector]]:
+    """Run every structural check of the Table Schemas on ``tables``.
+
+    ``checks`` holds the per-table checks already submitted for every table (in table
+    order); without it they are submitted here. Returns the findings, the typed tables
+    and, per table, the findings of its single-table semantic rules.
+    """
+    from .keys import ReferenceCache, check_foreign_key
+
+    own = checks is None
+    checks = checks or TableChecks()
+    try:
+        if own:
+            for table in tables.values():
+                checks.submit(table)
+        results = checks.results()
+    finally:
+        if own:
+            checks.close()
+    out = Collector(ENGINE)
+    merge(out, [part for part, _, _ in results])
+    typed = {name: result for name, (_, result, _) in zip(tables, results, strict=True)}
     references: ReferenceCache = {}
-    for table in typed.values():
+
+    def foreign_keys(table: TypedTable) -> Collector:
+        part = Collector(ENGINE)
         for fk in table.schema.foreign_keys:
-            check_foreign_key(table, fk, typed, out, references)
-    return out, typed
+            check_foreign_key(table, fk, typed, part, references)
+        return part
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="foreign-keys") as pool:
+        merge(out, list(pool.map(foreign_keys, typed.values())))
+    return out, typed, [rules for _, _, rules in results]

@@ -12,7 +12,7 @@ import csv
 import io
 import mmap
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -339,14 +339,24 @@ def check_schema(resource: Resource, names: tuple[str, ...]) -> None:
         raise PackageError(f"{where}: missingValues must be a list of strings.")
 
 
-def read_package(package: DataPackage) -> dict[str, TextTable]:
-    """Check every schema, then read every table, refusing the first unusable file."""
+def read_package(
+    package: DataPackage, on_read: Callable[[TextTable], object] | None = None
+) -> dict[str, TextTable]:
+    """Check every schema, then read every table, refusing the first unusable file.
+
+    ``on_read`` is called with each table as soon as it is read (the Polars engine
+    starts checking it in the background while the next file is parsed).
+    """
     names = package.table_names
     if len(set(names)) != len(names):
         raise PackageError(f"{package.descriptor_path}: resource names repeat: {list(names)}.")
     for resource in package.resources:
         check_schema(resource, names)
-    tables = {resource.name: read_table(resource) for resource in package.resources}
+    tables: dict[str, TextTable] = {}
+    for resource in package.resources:
+        tables[resource.name] = read_table(resource)
+        if on_read is not None:
+            on_read(tables[resource.name])
     for resource in package.resources:
         for fk in resource.schema.foreign_keys:
             target = package.resource(fk.resource).schema.field_names

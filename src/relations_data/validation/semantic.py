@@ -18,7 +18,6 @@ constraints (documented in ``docs/validation.md``), never from a list of tables:
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,13 +26,13 @@ from typing import Any
 
 import polars as pl
 
-from ..canonical import canonical_bytes, canonical_frame_bytes
-from ..schema import Field, TableSchema
-from .casting import can_fail
+from ..schema import TableSchema
 from .findings import Collector
-from .keys import HASH, missing_hashes, sorted_by
-from .polars_engine import TypedTable, text_name
+from .keys import HASH, missing_hashes
+from .polars_engine import ENGINE, TypedTable, merge, text_name
 from .reading import LINE, TextTable
+from .text_rules import RULES as TEXT_RULES
+from .text_rules import screen_text
 
 RULES = {
     "date-order": "an interval's end is not before its start",
@@ -45,8 +44,7 @@ RULES = {
     "imo-check-digit": "IMO numbers carry a valid check digit",
     "iso-country": "country codes exist in ISO 3166-1 (historic codes included)",
     "iso-currency": "currency codes exist in ISO 4217",
-    "canonical-form": "every CSV is in canonical form (relations-data fmt)",
-    "formula-trigger": "no text cell starts with a spreadsheet formula trigger (= + @ tab CR)",
+    **TEXT_RULES,
 }
 
 #: Stance a citation needs to count as support for its record (rule "fact-cited").
@@ -55,7 +53,6 @@ STANCE_FIELD = "stance"
 VALIDITY = ("valid_from", "valid_to")
 ISO3_PATTERN = "^[A-Z]{3}$"
 COUNTRY_NAMES = ("country", "flag")
-FORMULA_TRIGGERS = ("=", "+", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -178,6 +175,21 @@ def check_intervals(typed: TypedTable, out: Collector) -> None:
             out.add_rows(table, _rows(typed, condition, *values), column, rule, message, "value")
 
 
+def _partitions(frame: pl.DataFrame, column: str) -> dict[tuple[Any, ...], pl.DataFrame]:
+    """``frame.partition_by(column, as_dict=True)``, as zero-copy slices when each value
+    fills one run of rows (a table sorted by ``column``, as canonical form makes it)."""
+    runs = frame.select(pl.col(column).rle()).unnest(column)
+    values = runs.get_column("value").to_list()
+    if len(set(values)) != len(values):
+        return frame.partition_by(column, as_dict=True, include_key=True)
+    parts: dict[tuple[Any, ...], pl.DataFrame] = {}
+    start = 0
+    for length, value in zip(runs.get_column("len").to_list(), values, strict=True):
+        parts[(value,)] = frame.slice(start, length)
+        start += length
+    return parts
+
+
 def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
     names = set(typed)
     for citing in typed.values():
@@ -197,9 +209,9 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
         )
         # One pass splits the citations by the table they name; each part is then matched
         # against that table's keys only.
-        parts = refs.filter(pl.col(id_field).is_not_null()).partition_by(
-            table_field, as_dict=True, include_key=True
-        )
+        if refs.get_column(id_field).null_count():
+            refs = refs.filter(pl.col(id_field).is_not_null())
+        parts = _partitions(refs, table_field)
         for (name,), part in parts.items():
             target = typed.get(str(name)) if name in fact_tables else None
             key = target.schema.primary_key if target is not None else ()
@@ -237,10 +249,11 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
                 if named is not None
                 else pl.Series(id_field, [], pl.String)
             )
+            rows = target.frame.lazy()
+            if target.frame.get_column(key[0]).null_count():
+                rows = rows.filter(pl.col(key[0]).is_not_null())
             uncited = missing_hashes(
-                target.frame.lazy()
-                .filter(pl.col(key[0]).is_not_null())
-                .select(
+                rows.select(
                     LINE,
                     pl.col(key[0]).cast(pl.String),
                     pl.col(key[0]).cast(pl.String).hash().alias(HASH),
@@ -397,195 +410,29 @@ def check_codes(typed: TypedTable, out: Collector) -> None:
             )
 
 
-def _formula(column: pl.Expr) -> pl.Expr:
-    return pl.any_horizontal([column.str.starts_with(t) for t in FORMULA_TRIGGERS])
+def table_rules(text: TextTable, typed: TypedTable) -> Collector:
+    """The rules that look at one table alone (intervals, codes, formula triggers,
+    canonical form), in a collector of their own."""
+    out = Collector(ENGINE)
+    check_intervals(typed, out)
+    check_codes(typed, out)
+    screen_text(text, typed, out)
+    return out
 
 
-@cache
-def _pattern_charset(pattern: str) -> frozenset[str] | None:
-    """Every character a match of ``pattern`` can contain, or ``None`` when unbounded."""
-    # The standard library's own regex parser (private, so not in the type stubs).
-    sre_parse: Any = importlib.import_module("re._parser")
-
-    chars: set[str] = set()
-
-    def walk(items: Any) -> bool:
-        for op, arg in items:
-            name = str(op)
-            if name == "LITERAL":
-                chars.add(chr(arg))
-            elif name == "IN":
-                for kind, value in arg:
-                    if str(kind) == "LITERAL":
-                        chars.add(chr(value))
-                    elif str(kind) == "RANGE":
-                        chars.update(chr(c) for c in range(value[0], value[1] + 1))
-                    else:
-                        return False  # negated sets, categories such as \s
-            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                if not walk(arg[2]):
-                    return False
-            elif name == "SUBPATTERN":
-                if not walk(arg[-1]):
-                    return False
-            elif name == "BRANCH":
-                if not all(walk(branch) for branch in arg[1]):
-                    return False
-            elif name != "AT":
-                return False
-        return True
-
-    try:
-        bounded = walk(sre_parse.parse(pattern))
-    except (re.error, ValueError, TypeError, OverflowError):
-        return None
-    return frozenset(chars) if bounded else None
-
-
-_UNSAFE = frozenset(" \t\r\n=+@")
-
-
-def free_text(field: Field) -> bool:
-    """Whether a valid cell of ``field`` could start with a formula trigger or carry
-    surrounding whitespace. Enum cells and cells whose pattern allows none of those
-    characters cannot (an invalid cell is already reported by its own rule); nor can a
-    date, which does not parse with spaces."""
-    if field.enum is not None or field.type in ("date", "datetime", "time", "year"):
-        return False
-    pattern = field.constraints.get("pattern")
-    if isinstance(pattern, str):
-        charset = _pattern_charset(pattern)
-        return charset is None or bool(charset & _UNSAFE)
-    return True
-
-
-def formula_fields(table: TextTable) -> list[str]:
-    return [f.name for f in table.resource.schema.fields if f.type == "string" and free_text(f)]
-
-
-def check_formula_triggers(
-    typed: TypedTable, out: Collector, flags: dict[str, bool] | None = None
+def run(
+    tables: dict[str, TextTable],
+    typed: dict[str, TypedTable],
+    out: Collector,
+    single: list[Collector] | None = None,
 ) -> None:
-    table = typed.text
-    fields = formula_fields(table)
-    if not fields:
-        return
-    out.ran("formula-trigger", RULES["formula-trigger"], table.name)
-    if flags is None:
-        flags = dict(zip(fields, table.frame.select(_formula_flags(fields)).row(0), strict=True))
-    for name in fields:
-        if not flags.get(name):
-            continue
-        bad = _rows(
-            typed,
-            _formula(pl.col(text_name(name))),
-            pl.col(text_name(name)).alias("value"),
-        )
-        out.add_rows(
-            table,
-            bad,
-            name,
-            "formula-trigger",
-            lambda r: (
-                f"expected text that a spreadsheet will not run as a formula, found "
-                f"{r['value'][:1]!r} at the start; reword or drop the leading character"
-            ),
-            "value",
-        )
+    """Run every semantic rule, adding findings to ``out``.
 
-
-def _formula_flags(fields: list[str]) -> list[pl.Expr]:
-    return [_formula(pl.col(f)).any().alias(f"__formula_{f}") for f in fields]
-
-
-def _plain_text(field: Field) -> bool:
-    """Whether the typed column of ``field`` is its text column unchanged."""
-    return field.type == "string" and not can_fail(field)
-
-
-def _canonical_flags(table: TextTable, key_sorted: bool | None = None) -> list[pl.Expr] | None:
-    """Expressions proving canonical form (see :func:`looks_canonical`), or ``None``."""
-    if not table.byte_exact or tuple(table.resource.schema.missing_values) != ("",):
-        return None
-    columns = list(table.resource.schema.field_names)
-    # Tabs, CRs and line breaks inside cells are rare: any of them sends the table to the
-    # exact comparison, which decides.
-    screened = [f.name for f in table.resource.schema.fields if free_text(f)]
-    padded = pl.any_horizontal(
-        [
-            pl.col(c).str.starts_with(" ")
-            | pl.col(c).str.ends_with(" ")
-            | pl.col(c).str.contains_any(["\t", "\r", "\n"])
-            for c in screened
-        ]
-        or [pl.lit(False)]
-    ).any()
-    key = list(table.resource.schema.primary_key) or columns
-    if key_sorted is not None and all(_plain_text(table.resource.schema.field(k)) for k in key):
-        in_order = pl.lit(key_sorted)  # the primary-key check has compared the same cells
-    else:
-        in_order = sorted_by(key).all() if table.frame.height > 1 else pl.lit(True)
-    return [padded.alias("__padded"), in_order.alias("__sorted")]
-
-
-def looks_canonical(table: TextTable) -> bool:
-    """True when the file provably equals its canonical form, without rewriting it.
-
-    The size matched minimal quoting with LF ends (``byte_exact``), no cell has
-    surrounding whitespace, and rows are sorted by primary key: that is exactly what
-    :func:`~relations_data.canonical.canonical_bytes` produces.
+    ``single`` holds, in table order, the findings of :func:`table_rules` when they have
+    already run (alongside the structural checks); otherwise they run here.
     """
-    flags = _canonical_flags(table)
-    if flags is None:
-        return False
-    has_padding, ordered = table.frame.select(flags).row(0)
-    return not has_padding and bool(ordered)
-
-
-def check_canonical(table: TextTable, out: Collector, proven: bool | None = None) -> None:
-    out.ran("canonical-form", RULES["canonical-form"], table.name)
-    if proven if proven is not None else looks_canonical(table):
-        return
-    schema = table.resource.schema
-    if tuple(schema.missing_values) == ("",):
-        expected = canonical_frame_bytes(table.frame.drop(LINE), schema.primary_key)
-    else:
-        expected = canonical_bytes(table.resource)
-    raw = table.raw()
-    if expected == raw:
-        return
-    found_lines = raw.split(b"\n")
-    expected_lines = expected.split(b"\n")
-    line = next(
-        (i for i, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False)) if a != b),
-        min(len(found_lines), len(expected_lines)),
-    )
-    shown = found_lines[line].decode("utf-8", "replace") if line < len(found_lines) else ""
-    want = expected_lines[line].decode("utf-8", "replace") if line < len(expected_lines) else ""
-    out.add(
-        table,
-        line + 1,
-        None,
-        shown,
-        "canonical-form",
-        f"expected the canonical line {want[:80]!r} (UTF-8, LF, rows sorted by primary key, "
-        "minimal quoting, no surrounding spaces), found another; run `relations-data fmt`",
-    )
-
-
-def run(tables: dict[str, TextTable], typed: dict[str, TypedTable], out: Collector) -> None:
-    """Run every semantic rule, adding findings to ``out``."""
-    for name, table in typed.items():
-        text = tables[name]
-        # One pass per table screens for formula triggers and proves canonical form.
-        fields = formula_fields(text)
-        canonical = _canonical_flags(text, table.key_sorted)
-        screens = _formula_flags(fields) + (canonical or [])
-        row = text.frame.select(screens).row(0, named=True) if screens else {}
-        check_intervals(table, out)
-        check_codes(table, out)
-        check_formula_triggers(table, out, {f: bool(row[f"__formula_{f}"]) for f in fields})
-        proven = canonical is not None and not row["__padded"] and bool(row["__sorted"])
-        check_canonical(text, out, proven)
+    if single is None:
+        single = [table_rules(tables[name], table) for name, table in typed.items()]
+    merge(out, single)
     check_citations(typed, out)
     check_validity(typed, out)

@@ -1,0 +1,245 @@
+"""Text rules of the Polars engine: formula triggers and canonical form.
+
+Both look at the cells as read. One cheap pass per table (:func:`screen`) decides
+whether any cell could break either rule; the exact screens run only when one could.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from ..canonical import canonical_bytes, canonical_frame_bytes
+from ..schema import Field
+from .casting import can_fail
+from .findings import Collector
+from .keys import sorted_by
+from .polars_engine import TypedTable, text_name
+from .reading import LINE, TextTable
+
+RULES = {
+    "canonical-form": "every CSV is in canonical form (relations-data fmt)",
+    "formula-trigger": "no text cell starts with a spreadsheet formula trigger (= + @ tab CR)",
+}
+FORMULA_TRIGGERS = ("=", "+", "@", "\t", "\r")
+
+
+def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.DataFrame:
+    return typed.frame.filter(condition).select(LINE, *columns)
+
+
+def _formula(column: pl.Expr) -> pl.Expr:
+    return pl.any_horizontal([column.str.starts_with(t) for t in FORMULA_TRIGGERS])
+
+
+@cache
+def _pattern_charset(pattern: str) -> frozenset[str] | None:
+    """Every character a match of ``pattern`` can contain, or ``None`` when unbounded."""
+    # The standard library's own regex parser (private, so not in the type stubs).
+    sre_parse: Any = importlib.import_module("re._parser")
+
+    chars: set[str] = set()
+
+    def walk(items: Any) -> bool:
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                chars.add(chr(arg))
+            elif name == "IN":
+                for kind, value in arg:
+                    if str(kind) == "LITERAL":
+                        chars.add(chr(value))
+                    elif str(kind) == "RANGE":
+                        chars.update(chr(c) for c in range(value[0], value[1] + 1))
+                    else:
+                        return False  # negated sets, categories such as \s
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                if not walk(arg[2]):
+                    return False
+            elif name == "SUBPATTERN":
+                if not walk(arg[-1]):
+                    return False
+            elif name == "BRANCH":
+                if not all(walk(branch) for branch in arg[1]):
+                    return False
+            elif name != "AT":
+                return False
+        return True
+
+    try:
+        bounded = walk(sre_parse.parse(pattern))
+    except (re.error, ValueError, TypeError, OverflowError):
+        return None
+    return frozenset(chars) if bounded else None
+
+
+_UNSAFE = frozenset(" \t\r\n=+@")
+
+
+def free_text(field: Field) -> bool:
+    """Whether a valid cell of ``field`` could start with a formula trigger or carry
+    surrounding whitespace. Enum cells and cells whose pattern allows none of those
+    characters cannot (an invalid cell is already reported by its own rule); nor can a
+    date, which does not parse with spaces."""
+    if field.enum is not None or field.type in ("date", "datetime", "time", "year"):
+        return False
+    pattern = field.constraints.get("pattern")
+    if isinstance(pattern, str):
+        charset = _pattern_charset(pattern)
+        return charset is None or bool(charset & _UNSAFE)
+    return True
+
+
+def formula_fields(table: TextTable) -> list[str]:
+    return [f.name for f in table.resource.schema.fields if f.type == "string" and free_text(f)]
+
+
+def check_formula_triggers(
+    typed: TypedTable, out: Collector, flags: dict[str, bool] | None = None
+) -> None:
+    table = typed.text
+    fields = formula_fields(table)
+    if not fields:
+        return
+    out.ran("formula-trigger", RULES["formula-trigger"], table.name)
+    if flags is None:
+        flags = dict(zip(fields, table.frame.select(_formula_flags(fields)).row(0), strict=True))
+    for name in fields:
+        if not flags.get(name):
+            continue
+        bad = _rows(
+            typed,
+            _formula(pl.col(text_name(name))),
+            pl.col(text_name(name)).alias("value"),
+        )
+        out.add_rows(
+            table,
+            bad,
+            name,
+            "formula-trigger",
+            lambda r: (
+                f"expected text that a spreadsheet will not run as a formula, found "
+                f"{r['value'][:1]!r} at the start; reword or drop the leading character"
+            ),
+            "value",
+        )
+
+
+def _formula_flags(fields: list[str]) -> list[pl.Expr]:
+    return [_formula(pl.col(f)).any().alias(f"__formula_{f}") for f in fields]
+
+
+def _plain_text(field: Field) -> bool:
+    """Whether the typed column of ``field`` is its text column unchanged."""
+    return field.type == "string" and not can_fail(field)
+
+
+def _padding_fields(table: TextTable) -> list[str]:
+    return [f.name for f in table.resource.schema.fields if free_text(f)]
+
+
+def _canonical_flags(table: TextTable, key_sorted: bool | None = None) -> list[pl.Expr] | None:
+    """Expressions proving canonical form (see :func:`looks_canonical`), or ``None``."""
+    if not table.byte_exact or tuple(table.resource.schema.missing_values) != ("",):
+        return None
+    columns = list(table.resource.schema.field_names)
+    # Tabs, CRs and line breaks inside cells are rare: any of them sends the table to the
+    # exact comparison, which decides.
+    screened = _padding_fields(table)
+    padded = pl.any_horizontal(
+        [
+            pl.col(c).str.starts_with(" ")
+            | pl.col(c).str.ends_with(" ")
+            | pl.col(c).str.contains_any(["\t", "\r", "\n"])
+            for c in screened
+        ]
+        or [pl.lit(False)]
+    ).any()
+    key = list(table.resource.schema.primary_key) or columns
+    if key_sorted is not None and all(_plain_text(table.resource.schema.field(k)) for k in key):
+        in_order = pl.lit(key_sorted)  # the primary-key check has compared the same cells
+    else:
+        in_order = sorted_by(key).all() if table.frame.height > 1 else pl.lit(True)
+    return [padded.alias("__padded"), in_order.alias("__sorted")]
+
+
+def looks_canonical(table: TextTable) -> bool:
+    """True when the file provably equals its canonical form, without rewriting it.
+
+    The size matched minimal quoting with LF ends (``byte_exact``), no cell has
+    surrounding whitespace, and rows are sorted by primary key: that is exactly what
+    :func:`~relations_data.canonical.canonical_bytes` produces.
+    """
+    flags = _canonical_flags(table)
+    if flags is None:
+        return False
+    has_padding, ordered = table.frame.select(flags).row(0)
+    return not has_padding and bool(ordered)
+
+
+def check_canonical(table: TextTable, out: Collector, proven: bool | None = None) -> None:
+    out.ran("canonical-form", RULES["canonical-form"], table.name)
+    if proven if proven is not None else looks_canonical(table):
+        return
+    schema = table.resource.schema
+    if tuple(schema.missing_values) == ("",):
+        expected = canonical_frame_bytes(table.frame.drop(LINE), schema.primary_key)
+    else:
+        expected = canonical_bytes(table.resource)
+    raw = table.raw()
+    if expected == raw:
+        return
+    found_lines = raw.split(b"\n")
+    expected_lines = expected.split(b"\n")
+    line = next(
+        (i for i, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False)) if a != b),
+        min(len(found_lines), len(expected_lines)),
+    )
+    shown = found_lines[line].decode("utf-8", "replace") if line < len(found_lines) else ""
+    want = expected_lines[line].decode("utf-8", "replace") if line < len(expected_lines) else ""
+    out.add(
+        table,
+        line + 1,
+        None,
+        shown,
+        "canonical-form",
+        f"expected the canonical line {want[:80]!r} (UTF-8, LF, rows sorted by primary key, "
+        "minimal quoting, no surrounding spaces), found another; run `relations-data fmt`",
+    )
+
+
+def _suspect(column: pl.Expr) -> pl.Expr:
+    """True for a cell that may start with a formula trigger, carry surrounding spaces,
+    or hold a tab, CR or line break: a superset of both exact screens, at about half
+    their cost (three string scans instead of eight)."""
+    return (
+        column.str.contains(r"^[=+@ ]")
+        | column.str.ends_with(" ")
+        | column.str.contains_any(["\t", "\r", "\n"])
+    )
+
+
+def screen_text(table: TextTable, typed: TypedTable, out: Collector) -> None:
+    """Check formula triggers and canonical form of one table.
+
+    One pass evaluates the key order and :func:`_suspect` over every screened column;
+    the exact formula and padding screens run only when some cell is suspect.
+    """
+    fields = formula_fields(table)
+    canonical = _canonical_flags(table, typed.key_sorted)
+    padding = _padding_fields(table) if canonical is not None else []
+    columns = list(dict.fromkeys(fields + padding))
+    screens = [_suspect(pl.col(c)).any().alias(f"__suspect_{c}") for c in columns]
+    if canonical is not None:
+        screens.append(canonical[1])
+    row: dict[str, Any] = table.frame.select(screens).row(0, named=True) if screens else {}
+    if any(row.get(f"__suspect_{c}") for c in columns):
+        exact = _formula_flags(fields) + (canonical[:1] if canonical is not None else [])
+        row |= table.frame.select(exact).row(0, named=True)
+    check_formula_triggers(typed, out, {f: bool(row.get(f"__formula_{f}")) for f in fields})
+    proven = canonical is not None and not row.get("__padded") and bool(row["__sorted"])
+    check_canonical(table, out, proven)
