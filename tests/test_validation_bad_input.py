@@ -239,3 +239,15 @@ def test_usage_errors_exit_2(root: Path) -> None:
 def test_unknown_engine_is_a_package_error(root: Path) -> None:
     with pytest.raises(PackageError, match="expected engines"):
         validate(root, engines=("pandas",))
+
+
+def test_first_unusable_file_in_package_order_is_named(root: Path) -> None:
+    # Larger files are read first; the error must still be that of a sequential read.
+    resources = package.open_package(root).resources
+    first, last = resources[0], resources[-1]
+    assert first.path.stat().st_size < last.path.stat().st_size
+    _rewrite_line(first.path, 1, lambda line: line + ",extra")
+    _rewrite_line(last.path, 1, lambda line: line + ",extra")
+    with pytest.raises(PackageError, match=first.path.name) as caught:
+        validate(root)
+    assert last.path.name not in str(caught.value)

@@ -16,7 +16,8 @@ from relations_data.canonical import canonical_bytes
 from relations_data.package import open_package
 from relations_data.schema import Field
 from relations_data.validation import validate
-from relations_data.validation.casting import typed_expression
+from relations_data.validation.casting import fast_expression, typed_expression
+from relations_data.validation.pandera_checks import deferred_rules
 from relations_data.validation.reading import read_table
 from relations_data.validation.text_rules import looks_canonical
 from tests.conftest import ROOT
@@ -24,6 +25,7 @@ from tests.test_validation_support import (
     fresh_copy,
     frictionless_locations,
     semantic_violations,
+    set_cell,
     structural,
     structural_violations,
 )
@@ -98,6 +100,42 @@ def test_every_semantic_rule_has_a_case_and_frictionless_ignores_it(
     assert structural(report, "polars") == frictionless_locations(report)
 
 
+DEFERRED = [
+    (table, field, fk, sorted(rules))
+    for table, fields in deferred_rules(PACKAGE.resources).items()
+    for field, (fk, rules) in fields.items()
+]
+
+
+def test_foreign_key_fields_leave_pattern_and_length_to_the_key_check() -> None:
+    # Identifier columns that point at a key share its pattern and length limits.
+    assert ("event_actors", "event_id") in {(t, f) for t, f, _, _ in DEFERRED}
+    assert all(set(rules) <= {"pattern", "min-length", "max-length"} for *_, rules in DEFERRED)
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "fk", "rules"), DEFERRED, ids=[f"{t}.{f}" for t, f, _, _ in DEFERRED]
+)
+def test_bad_key_repeated_by_a_foreign_key_is_reported_in_both_tables(
+    workdir: Path, table: str, field: str, fk, rules: list[str]
+) -> None:
+    """The referenced key breaks the same rules, so the foreign-key cell matches it: the
+    rules the key check settles must still be reported on that cell."""
+    root = fresh_copy(workdir, f"deferred-{table}-{field}")
+    frame = pl.read_csv(open_package(root).resource(table).path, infer_schema=False)
+    row = frame.with_row_index().filter(pl.col(field).is_not_null()).row(0, named=True)
+    target = pl.read_csv(open_package(root).resource(fk.resource).path, infer_schema=False)
+    target_row = target[fk.reference_fields[0]].to_list().index(row[field])
+    limit = int(PACKAGE.resource(table).schema.field(field).constraints.get("maxLength", 20))
+    bad = "Not An Id!" + "x" * limit
+    set_cell(root, fk.resource, target_row, fk.reference_fields[0], bad)
+    set_cell(root, table, row["index"], field, bad)
+    report = validate(root)
+    assert structural(report, "polars") == frictionless_locations(report), report.to_text()
+    found = {f.rule for f in report.findings if f.location == (table, row["index"] + 2, field)}
+    assert set(rules) <= found, report.to_text()
+
+
 def test_valid_generated_package_passes_both_engines(workdir: Path) -> None:
     report = validate(fresh_copy(workdir, "valid"))
     assert report.valid, report.to_text()
@@ -105,24 +143,40 @@ def test_valid_generated_package_passes_both_engines(workdir: Path) -> None:
     assert all(c.passed for c in report.checks)
 
 
+#: Cells near the edges of the type grammars, mixed into the generated ones.
+EDGE_CELLS = (
+    "2020-01- 2", "2020-1-2", " 2020-01-02", "2020-01-02 ", "+200-01-02", "0999-01-01",
+    "0000-01-01", "2020-02-30", "2020-13-01", "20201-01-01", "2020-01-002", " 1", "1_000",
+    "1e3", "+1", "-0", "NaN", "inf", "1.", ".5", "0x10", "",
+)  # fmt: skip
+
+
 @settings(max_examples=40, deadline=None)
 @given(
-    frame=dataframes([column("text", dtype=pl.String, allow_null=True)], min_size=1, max_size=20)
+    frame=dataframes([column("text", dtype=pl.String, allow_null=True)], min_size=1, max_size=20),
+    edges=st.lists(st.sampled_from(EDGE_CELLS), max_size=6),
 )
-def test_type_parsing_matches_frictionless_readers(frame: pl.DataFrame) -> None:
+def test_type_parsing_matches_frictionless_readers(frame: pl.DataFrame, edges: list[str]) -> None:
     from frictionless import fields
 
+    frame = pl.concat([frame, pl.DataFrame({"text": edges}, schema={"text": pl.String})])
     for kind, reader in (
         ("number", fields.NumberField(name="text")),
         ("integer", fields.IntegerField(name="text")),
         ("date", fields.DateField(name="text")),
     ):
-        parsed = frame.select(typed_expression(Field(name="text", type=kind)).is_not_null())
-        for value, ok in zip(frame["text"], parsed.to_series(), strict=True):
+        field = Field(name="text", type=kind)
+        fast = fast_expression(field)
+        parsed = frame.select(
+            typed_expression(field).is_not_null().alias("full"),
+            (fast if fast is not None else typed_expression(field)).is_not_null().alias("fast"),
+        )
+        for value, ok, quick in zip(frame["text"], parsed["full"], parsed["fast"], strict=True):
             if not value or not value.isascii():
                 continue  # Python's int() and Decimal() also read non-ASCII digits
             expected = reader.read_cell(value)[1] is None
             assert ok == expected, (kind, value)
+            assert quick <= expected, (kind, value)  # the cheap parse never accepts more
 
 
 @settings(max_examples=40, deadline=None)
@@ -154,3 +208,26 @@ def test_fast_canonical_check_agrees_with_canonical_bytes(frame: pl.DataFrame) -
         assert looks_canonical(table) <= exact
         if table.byte_exact:
             assert looks_canonical(table) == exact
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_pandera_is_imported_only_when_a_screen_finds_a_violation(
+    workdir: Path, broken: bool
+) -> None:
+    import subprocess
+    import sys
+
+    root = fresh_copy(workdir, f"pandera-{broken}")
+    if broken:
+        case = next(c for c in STRUCTURAL_CASES if c.kind == "enum")
+        case.apply(root, 1)
+    script = (
+        "import sys\n"
+        "from relations_data.validation import validate\n"
+        f"report = validate({str(root)!r}, engines=('polars',))\n"
+        "print(report.valid, 'pandera' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ([str(not broken), str(broken)])

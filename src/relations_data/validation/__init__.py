@@ -73,16 +73,7 @@ def validate(
             f"expected engines among {', '.join(ENGINES)}, found {', '.join(unknown) or 'none'}."
         )
     package = source if isinstance(source, DataPackage) else open_package(source)
-    loader = None
-    if "polars" in chosen:
-        from .pandera_checks import preload
-
-        loader = preload()  # imported while the files are read, in case Pandera is needed
-    try:
-        return _run(package, source, chosen)
-    finally:
-        if loader is not None:
-            loader.join()  # never leave an import running while the interpreter shuts down
+    return _run(package, source, chosen)
 
 
 def _run(
@@ -93,7 +84,7 @@ def _run(
     if "polars" in chosen:
         from .polars_engine import TableChecks
 
-        checks = TableChecks()
+        checks = TableChecks(package.resources)
     try:
         tables = read_package(package, checks.submit if checks is not None else None)
         return _report(package, source, chosen, tables, checks)

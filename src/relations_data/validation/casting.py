@@ -65,15 +65,21 @@ def _numeric(text: pl.Expr, pattern: str, dtype: pl.DataType) -> pl.Expr:
 
 def _date(text: pl.Expr, format_: str) -> pl.Expr:
     if format_ == "default":
-        # strptime("%Y-%m-%d") accepts one-digit months and days; pad them for chrono.
-        parts = text.str.extract_groups(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+        # strptime("%Y-%m-%d") accepts one-digit months and days, and a day written with
+        # a leading space (" 2"); pad them for chrono.
+        parts = text.str.extract_groups(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2}| [1-9])$")
         padded = pl.concat_str(
             parts.struct.field("1"),
             parts.struct.field("2").str.zfill(2),
-            parts.struct.field("3").str.zfill(2),
+            parts.struct.field("3").str.strip_chars_start(" ").str.zfill(2),
             separator="-",
         )
-        return padded.str.to_date("%Y-%m-%d", strict=False)
+        # Python has no year 0; chrono does.
+        return (
+            pl.when(parts.struct.field("1") != "0000")
+            .then(padded.str.to_date("%Y-%m-%d", strict=False))
+            .otherwise(None)
+        )
     if format_ == "any":
         return text.str.to_date(strict=False)
     return text.str.to_date(_python_format(format_), strict=False)
@@ -128,8 +134,12 @@ def fast_expression(field: Field) -> pl.Expr | None:
         return text.cast(pl.Float64, strict=False)
     if field.type == "date" and field.format == "default":
         return (
-            pl.when(text.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"))
-            .then(text.str.to_date("%Y-%m-%d", strict=False))
+            pl.when(
+                text.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
+                & ~text.str.starts_with("0000")
+            )
+            # Dates rarely repeat in a column, so Polars' parse cache costs more than it saves.
+            .then(text.str.to_date("%Y-%m-%d", strict=False, cache=False))
             .otherwise(None)
         )
     return None

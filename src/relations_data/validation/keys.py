@@ -19,23 +19,68 @@ def _shown(columns: list[str]) -> pl.Expr:
     return pl.concat_str([pl.col(text_name(c)).fill_null("") for c in columns], separator=",")
 
 
-def _next_row(key: list[str]) -> tuple[pl.Expr, pl.Expr]:
-    """Whether each row's key sorts strictly before the next row's (nulls first, byte
-    order), and whether it equals it (an empty cell equals an empty one)."""
+def _compare_next(name: str, nullable: bool) -> tuple[pl.Expr, pl.Expr]:
+    """Whether each cell of ``name`` sorts strictly before the next row's (nulls first,
+    byte order), and whether it equals it (an empty cell equals an empty one). Only the
+    last row's answer is wrong, and callers drop it."""
+    this, following = pl.col(name), pl.col(name).shift(-1)
+    if not nullable:
+        return this < following, this == following
+    less = (this.is_null() & following.is_not_null()) | (this < following).fill_null(False)
+    same = (this.is_null() & following.is_null()) | (this == following).fill_null(False)
+    return less, same
+
+
+def _next_row(comparisons: list[tuple[pl.Expr, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
+    """Whether each row's key sorts strictly before the next row's, and whether it equals
+    it, from the (less, same) comparisons of its fields in key order."""
     before = pl.lit(False)
     equal = pl.lit(True)
-    for name in reversed(key):
-        this, following = pl.col(name), pl.col(name).shift(-1)
-        less = (this.is_null() & following.is_not_null()) | (this < following).fill_null(False)
-        same = (this.is_null() & following.is_null()) | (this == following).fill_null(False)
+    for less, same in reversed(comparisons):
         before, equal = less | (same & before), same & equal
     return before, equal
 
 
-def sorted_by(key: list[str]) -> pl.Expr:
-    """True where each row sorts at or before the next (nulls first, byte order)."""
-    before, equal = _next_row(key)
-    return (before | equal).slice(0, pl.len() - 1)
+def _nullable(frame: pl.DataFrame, name: str) -> bool:
+    return frame.get_column(name).null_count() > 0
+
+
+def sorted_by(frame: pl.DataFrame, key: list[str]) -> pl.Expr:
+    """True where each row of ``frame`` sorts at or before the next (nulls first, byte
+    order)."""
+    if len(key) == 1 and not _nullable(frame, key[0]):
+        in_order = pl.col(key[0]) <= pl.col(key[0]).shift(-1)
+    else:
+        before, equal = _next_row([_compare_next(k, _nullable(frame, k)) for k in key])
+        in_order = before | equal
+    return in_order.slice(0, pl.len() - 1)
+
+
+def _adjacent(frame: pl.DataFrame, key: list[str]) -> tuple[bool, bool]:
+    """Whether the rows are sorted by ``key``, and whether two adjacent rows share a key
+    that is not entirely empty.
+
+    Each field is compared with the next row once, into a frame of flags; Polars'
+    eager evaluation would otherwise repeat the string comparisons that the combined
+    expressions share.
+    """
+    if frame.height < 2:
+        return True, False
+    comparisons = [_compare_next(k, _nullable(frame, k)) for k in key]
+    empty = pl.all_horizontal([pl.col(k).is_null() for k in key])
+    flags = frame.select(
+        *[
+            expression.alias(f"__{kind}{i}")
+            for i, pair in enumerate(comparisons)
+            for kind, expression in zip(("lt", "eq"), pair, strict=True)
+        ],
+        empty.alias("__empty"),
+    ).slice(0, frame.height - 1)
+    before, equal = _next_row([(pl.col(f"__lt{i}"), pl.col(f"__eq{i}")) for i in range(len(key))])
+    ordered, repeated = flags.select(
+        (before | equal).all(), (equal & ~pl.col("__empty")).any().alias("__repeated")
+    ).row(0)
+    return bool(ordered), bool(repeated)
 
 
 def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
@@ -68,14 +113,8 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
         # so a comparison with the previous row settles the common case without hashing.
         # One set of row-to-next comparisons gives both the order and adjacent repeats
         # (a row equal to the next, unless both are entirely empty).
-        before, equal = _next_row(key)
-        pairs = pl.len() - 1
-        several = typed.frame.height > 1
-        has_null, ordered, adjacent = typed.frame.select(
-            any_null.any().alias("null"),
-            ((before | equal).slice(0, pairs).all() if several else pl.lit(True)).alias("order"),
-            ((equal & ~all_null).slice(0, pairs).any() if several else pl.lit(False)).alias("rep"),
-        ).row(0)
+        has_null = any(_nullable(typed.frame, k) for k in key)
+        ordered, adjacent = _adjacent(typed.frame, key)
         has_repeat = adjacent if ordered else typed.frame.select(repeated.any()).item()
     if has_null:
         empty = typed.frame.filter(all_null).select(LINE, _shown(key).alias("value"))
@@ -141,20 +180,43 @@ def _reference_hashes(
     key = (target.text.name, column, as_string)
     if key not in cache:
         expression = pl.col(column).cast(pl.String) if as_string else pl.col(column)
-        cache[key] = target.frame.select(expression.drop_nulls().hash().unique()).to_series()
+        # No ``unique()``: a repeated hash does not change an anti join, and keys rarely repeat.
+        cache[key] = target.frame.select(expression.drop_nulls().hash()).to_series()
     return cache[key]
+
+
+def covers(values: pl.Series, keys: pl.Series) -> bool:
+    """Whether ``values`` (no nulls), with repeats next to each other dropped, is exactly
+    ``keys``: then every value is a key and every key is used, proven by comparing
+    strings, without hashing.
+
+    This is the usual shape of a valid package in canonical form: a link table sorted by
+    the key it points at and using every key of it, or the citations of a table citing
+    each of its rows. Any other shape returns ``False`` (and the caller hashes).
+    """
+    if values.len() < keys.len() or values.dtype != keys.dtype:
+        return False
+    changes = (values != values.shift(1)).fill_null(True)
+    if int(changes.sum()) != keys.len():
+        return False
+    return values.filter(changes).equals(keys, check_names=False)
 
 
 #: Column holding a key's 64-bit hash in :func:`missing_hashes`.
 HASH = "__hash"
 
 
-def missing_hashes(rows: pl.LazyFrame, reference: pl.Series) -> pl.LazyFrame:
-    """The rows (in their order) whose :data:`HASH` is not among ``reference``'s hashes.
+def missing_hashes(rows: pl.LazyFrame, reference: pl.Series, count: int) -> pl.LazyFrame:
+    """The rows (in their order, ``count`` of them) whose :data:`HASH` is not among
+    ``reference``'s hashes.
 
-    An anti join on 64-bit integers, about twice as fast as ``is_in`` on 2M rows.
+    An anti join on 64-bit integers, about twice as fast as ``is_in`` on 2M rows. A join
+    builds its hash table on the reference; when the rows are far fewer, the reference is
+    first cut down to the hashes they hold (a semi join whose table is built on them).
     """
     known = reference.alias(HASH).to_frame().lazy()
+    if count * 8 < reference.len():
+        known = known.join(rows.select(HASH), on=HASH, how="semi")
     return rows.join(known, on=HASH, how="anti", maintain_order="left").drop(HASH)
 
 
@@ -164,9 +226,15 @@ def check_foreign_key(
     tables: dict[str, TypedTable],
     out: Collector,
     cache: ReferenceCache | None = None,
+    *,
+    settles: frozenset[str] = frozenset(),
 ) -> None:
     """Rows whose foreign key is not entirely empty must match a row of the referenced
-    table; an empty key passes (``required`` says whether it may be empty)."""
+    table; an empty key passes (``required`` says whether it may be empty).
+
+    ``settles`` names the rules of a single-field key that were left to this check
+    (:func:`~relations_data.validation.pandera_checks.deferred_rules`): they are screened
+    on the values not found in the referenced column only."""
     table = typed.text.name
     target = tables[fk.resource]
     out.ran("foreign-key", RULES["foreign-key"], table)
@@ -181,23 +249,36 @@ def check_foreign_key(
 
     present = ~pl.all_horizontal([pl.col(c).is_null() for c in left])
     if len(left) == 1:
-        # A value whose hash is not among the reference hashes is certainly missing;
-        # comparing 64-bit hashes is several times faster than comparing strings. (A
-        # hash collision could hide one missing key: odds about rows / 2**64.)
-        reference = _reference_hashes(
-            target, right[0], as_string=not same_types, cache={} if cache is None else cache
-        )
-        rows = typed.frame.lazy()
-        if typed.frame.get_column(left[0]).null_count():  # else skip a filter that keeps all
-            rows = rows.filter(present)
-        unmatched = (
-            missing_hashes(
-                rows.select(LINE, text_name(left[0]), as_key(left[0]).hash().alias(HASH)),
-                reference,
+        column = typed.frame.get_column(left[0])
+        if same_types and not column.null_count() and covers(column, target.frame[right[0]]):
+            unmatched = pl.DataFrame(
+                schema={LINE: pl.Int64, "value": pl.String}
+            )  # every value found, exactly
+        else:
+            # A value whose hash is not among the reference hashes is certainly missing;
+            # comparing 64-bit hashes is several times faster than comparing strings. (A
+            # hash collision could hide one missing key: odds about rows / 2**64.)
+            reference = _reference_hashes(
+                target, right[0], as_string=not same_types, cache={} if cache is None else cache
             )
-            .select(LINE, _shown(left).alias("value"))
-            .collect()
-        )
+            rows = typed.frame.lazy()
+            if column.null_count():  # else skip a filter that keeps all
+                rows = rows.filter(present)
+            unmatched = (
+                missing_hashes(
+                    rows.select(LINE, text_name(left[0]), as_key(left[0]).hash().alias(HASH)),
+                    reference,
+                    typed.frame.height,
+                )
+                .select(LINE, _shown(left).alias("value"))
+                .collect()
+            )
+        if settles:
+            from .pandera_checks import check_deferred
+
+            trusted = right[0] not in target.flagged
+            values = unmatched.get_column("value") if trusted else None
+            check_deferred(typed, left[0], settles, values, out)
     else:
         keys = target.frame.select(
             [as_key(theirs).alias(mine) for mine, theirs in zip(left, right, strict=True)]

@@ -7,16 +7,16 @@ so ``failure_cases`` say which rule failed on which row; nulls pass every check 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..errors import PackageError
-from ..schema import Field, TableSchema
-from .casting import parse_constraint, typed_dtype
+from ..package import Resource
+from ..schema import Field, ForeignKey, TableSchema
+from .casting import can_fail, parse_constraint, typed_dtype
 from .findings import Collector
 from .polars_engine import RULES, TypedTable, text_name
 from .reading import LINE
@@ -34,31 +34,18 @@ class ColumnRule:
     #: The check's condition on a column (nulls excluded): the same expression Pandera
     #: runs, reused by the screening pass of :func:`flagged_columns`.
     passes: Callable[[pl.Expr], pl.Expr]
+    #: A cheaper condition that implies ``passes``, for the screening pass only (a cell
+    #: it fails may still pass: Pandera then decides, with ``passes``).
+    screen: Callable[[pl.Expr], pl.Expr] | None = None
 
 
-def preload() -> threading.Thread:
-    """Import Pandera in a background thread and return it.
-
-    Importing Pandera (with NumPy, pydantic and Hypothesis, which it loads on its first
-    validation) takes most of a second; the engine needs it only when the screening
-    pass finds a violation, by which time the import has run alongside the CSV reads.
-    """
-
-    def load() -> None:
-        try:
-            import pandera.polars as pa
-
-            pa.DataFrameSchema({}).validate(pl.DataFrame())
-        except Exception:  # the engine imports it again and reports any problem
-            return
-
-    thread = threading.Thread(target=load, name="pandera-preload", daemon=True)
-    thread.start()
-    return thread
-
-
-def _check(rule: str, expected: str, build: Callable[..., pl.Expr]) -> ColumnRule:
-    return ColumnRule(rule, expected, build)
+def _check(
+    rule: str,
+    expected: str,
+    build: Callable[..., pl.Expr],
+    screen: Callable[[pl.Expr], pl.Expr] | None = None,
+) -> ColumnRule:
+    return ColumnRule(rule, expected, build, screen)
 
 
 def pandera_check(rule: ColumnRule) -> pa.Check:
@@ -106,6 +93,10 @@ def _length(column: pl.Expr, field: Field) -> pl.Expr:
     return column.cast(pl.String).str.len_chars()
 
 
+def _bytes_at_most(size: int) -> Callable[[pl.Expr], pl.Expr]:
+    return lambda column: column.str.len_bytes() <= size
+
+
 def column_rules(field: Field) -> list[ColumnRule]:
     """The checks of one field, one per Table Schema constraint."""
     constraints = field.constraints
@@ -149,6 +140,10 @@ def column_rules(field: Field) -> list[ColumnRule]:
         if name in constraints:
             size = int(constraints[name])
             longest = name == "maxLength"
+            # No text has more characters than bytes, and bytes are counted without
+            # decoding: a cheap proof of maxLength for the screen.
+            by_bytes = longest and typed_dtype(field) == pl.String()
+            screen = _bytes_at_most(size) if by_bytes else None
             checks.append(
                 _check(
                     rule,
@@ -156,6 +151,7 @@ def column_rules(field: Field) -> list[ColumnRule]:
                     lambda c, size=size, longest=longest: (
                         _length(c, field) <= size if longest else _length(c, field) >= size
                     ),
+                    screen,
                 )
             )
     return checks
@@ -167,7 +163,7 @@ def _strictly_increasing(column: pl.Expr) -> pl.Expr:
     return (present.shift(-1) > present).all()
 
 
-def _screen(field: Field, *, exact_unique: bool) -> pl.Expr:
+def _screen(field: Field, *, exact_unique: bool, skip: Collection[str] = ()) -> pl.Expr:
     """True when no cell of ``field`` breaks any of its constraints (one aggregate).
 
     ``unique`` is screened by sort order first (cheap; tables sorted by key prove it:
@@ -175,48 +171,69 @@ def _screen(field: Field, *, exact_unique: bool) -> pl.Expr:
     :func:`run_pandera` drops), and only when ``exact_unique`` by counting distinct
     hashes, which is exactly Pandera's check.
     """
-    column = pl.col(field.name)
+    values = pl.col(field.name)
     conditions = []
     for rule in column_rules(field):
+        if rule.rule in skip:
+            continue
         if rule.rule == "unique":
-            present = column.drop_nulls()
+            present = values.drop_nulls()
             conditions.append(
                 present.hash().n_unique() == present.len()
                 if exact_unique
-                else _strictly_increasing(column)
+                else _strictly_increasing(values)
             )
         else:
-            conditions.append((column.is_null() | rule.passes(column)).all())
-    if field.required:
-        conditions.append(column.is_not_null().all())
+            condition = rule.screen or rule.passes
+            conditions.append((values.is_null() | condition(values)).all())
+    if field.required and "required" not in skip:
+        conditions.append(values.is_not_null().all())
     return pl.all_horizontal(conditions or [pl.lit(True)]).alias(field.name)
 
 
-def flagged_columns(typed: TypedTable) -> list[str]:
+def flagged_columns(
+    typed: TypedTable, deferred: Mapping[str, Collection[str]] | None = None
+) -> list[str]:
     """Fields with at least one constraint violation, found in one vectorised pass.
 
     The screen evaluates the expressions the Pandera checks run, so a field it passes
     would give Pandera no finding; Pandera then runs on flagged fields only. A ``unique``
     field whose cells are not in increasing order is screened again by counting hashes.
+    The ``deferred`` rules of a field (see :func:`deferred_rules`) are left to
+    :func:`check_deferred`.
     """
     fields = typed.schema.fields
     if not fields or typed.frame.height == 0:
         return []
-    flags = typed.frame.select([_screen(f, exact_unique=False) for f in fields]).row(0)
+    deferred = deferred or {}
+    height = typed.frame.height
+    flags = typed.frame.select(
+        # An empty column passes every rule but ``required``; string kernels would
+        # still walk its million nulls.
+        pl.lit(not f.required).alias(f.name)
+        if typed.frame.get_column(f.name).null_count() == height
+        else _screen(f, exact_unique=False, skip=deferred.get(f.name, ()))
+        for f in fields
+    ).row(0)
     suspects = [f for f, ok in zip(fields, flags, strict=True) if not ok]
     unique = [f for f in suspects if f.unique]
     if unique:
-        again = typed.frame.select([_screen(f, exact_unique=True) for f in unique]).row(0)
+        again = typed.frame.select(
+            [_screen(f, exact_unique=True, skip=deferred.get(f.name, ())) for f in unique]
+        ).row(0)
         cleared = {f.name for f, ok in zip(unique, again, strict=True) if ok}
         suspects = [f for f in suspects if f.name not in cleared]
     return [f.name for f in suspects]
 
 
 def pandera_schema(
-    schema: TableSchema, only: list[str] | None = None
+    schema: TableSchema,
+    only: Collection[str] | None = None,
+    rule_names: Collection[str] | None = None,
 ) -> tuple[pa.DataFrameSchema, dict[tuple[str, str], ColumnRule]]:
     """A Pandera DataFrameSchema for the typed frame of ``schema``'s table (restricted to
-    the fields ``only`` when given)."""
+    the fields ``only`` and to the rules ``rule_names`` when given; ``required`` is one
+    of the rules)."""
     import pandera.polars as pa
 
     columns: dict[str, pa.Column] = {}
@@ -224,13 +241,16 @@ def pandera_schema(
     for field in schema.fields:
         if only is not None and field.name not in only:
             continue
-        checks = column_rules(field)
+        checks = [
+            rule for rule in column_rules(field) if rule_names is None or rule.rule in rule_names
+        ]
         for rule in checks:
             rules[(field.name, rule.rule)] = rule
+        checks_required = rule_names is None or "required" in rule_names
         columns[field.name] = pa.Column(
             typed_dtype(field),
             checks=[pandera_check(rule) for rule in checks],
-            nullable=not field.required,
+            nullable=not (field.required and checks_required),
             required=True,
             coerce=False,
         )
@@ -247,21 +267,41 @@ def _ran_rules(typed: TypedTable, out: Collector) -> None:
             out.ran(rule.rule, RULES[rule.rule], table)
 
 
-def run_pandera(typed: TypedTable, type_errors: set[tuple[int, str]], out: Collector) -> None:
+def run_pandera(
+    typed: TypedTable,
+    type_errors: set[tuple[int, str]],
+    out: Collector,
+    deferred: Mapping[str, Collection[str]] | None = None,
+) -> list[str]:
     """Validate the typed frame with its Pandera schema; map failure cases to CSV lines.
 
     A screening pass (:func:`flagged_columns`) first finds the fields with a violation;
-    Pandera validates those fields only, so valid data costs one pass per table.
+    Pandera validates those fields only (every rule of each), so valid data costs one
+    pass per table. Returns the flagged fields.
     """
     _ran_rules(typed, out)
-    flagged = flagged_columns(typed)
-    if not flagged:
-        return
+    flagged = flagged_columns(typed, deferred)
+    if flagged:
+        _validate(typed, type_errors, out, flagged)
+    return flagged
+
+
+def _validate(
+    typed: TypedTable,
+    type_errors: set[tuple[int, str]],
+    out: Collector,
+    fields: list[str],
+    rule_names: Collection[str] | None = None,
+) -> None:
+    """Run Pandera on ``fields`` (with ``rule_names`` only, when given) and report every
+    failure case on its CSV line."""
     import pandera.errors
 
-    schema, rules = pandera_schema(typed.schema, only=flagged)
+    schema, rules = pandera_schema(typed.schema, only=fields, rule_names=rule_names)
+    rows = _suspect_rows(typed, fields, rules, rule_names)
+    frame = typed.frame if rows is None else typed.frame.select(fields).gather(rows)
     try:
-        schema.validate(typed.frame, lazy=True)
+        schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         failures = errors.failure_cases
     except pandera.errors.SchemaError as error:  # pragma: no cover - lazy=True collects
@@ -271,7 +311,7 @@ def run_pandera(typed: TypedTable, type_errors: set[tuple[int, str]], out: Colle
     failures = failures.filter(pl.col("index").is_not_null() & pl.col("column").is_not_null())
     lines = typed.frame[LINE]
     for column, check, index in failures.select("column", "check", "index").iter_rows():
-        row = int(index)
+        row = int(index) if rows is None else int(rows[int(index)])
         if (row, column) in type_errors:
             continue  # a cell that is not of its type is reported once, as a type error
         text = typed.frame[text_name(column)][row]
@@ -297,3 +337,117 @@ def run_pandera(typed: TypedTable, type_errors: set[tuple[int, str]], out: Colle
                 continue  # a hash collision, not a repeat
             message += f", already on line {first!s}"
         out.add(typed.text, line, column, text, rule.rule, message)
+
+
+def _suspect_rows(
+    typed: TypedTable,
+    fields: list[str],
+    rules: Mapping[tuple[str, str], ColumnRule],
+    rule_names: Collection[str] | None,
+) -> pl.Series | None:
+    """Positions of the rows where some rule of ``fields`` fails (by the very expressions
+    the Pandera checks run), or ``None`` when a ``unique`` rule needs every row.
+
+    Pandera then validates those rows only: it finds the same failure cases at a fraction
+    of the cost on a large table with a few bad cells.
+    """
+    if any(rule == "unique" for _, rule in rules):
+        return None
+    conditions = [
+        pl.col(name).is_null() | rule.passes(pl.col(name)) for (name, _), rule in rules.items()
+    ]
+    if rule_names is None or "required" in rule_names:
+        conditions += [
+            pl.col(name).is_not_null() for name in fields if typed.schema.field(name).required
+        ]
+    if not conditions:
+        return None
+    failing = ~pl.all_horizontal(conditions)
+    return typed.frame.select(pl.arg_where(failing)).to_series()
+
+
+# -- rules proven through a foreign key -----------------------------------------------
+
+#: Rules a referenced field can prove for the field pointing at it.
+IMPLIED_RULES = ("pattern", "min-length", "max-length")
+#: Per table and field: the single-field foreign key and the rules its check settles.
+Deferred = dict[str, dict[str, tuple[ForeignKey, frozenset[str]]]]
+
+
+def _implied(field: Field, target: Field) -> frozenset[str]:
+    """The rules of ``field`` that every value of ``target`` passing its own rules passes:
+    a foreign-key cell equal to such a value needs no check of its own for them."""
+    plain = all(
+        not can_fail(f) and typed_dtype(f) == pl.String() and f.type == "string"
+        for f in (field, target)
+    )
+    if not plain:
+        return frozenset()
+    mine, theirs = field.constraints, target.constraints
+    rules: set[str] = set()
+    if isinstance(mine.get("pattern"), str) and mine.get("pattern") == theirs.get("pattern"):
+        rules.add("pattern")
+    if "maxLength" in mine and "maxLength" in theirs and theirs["maxLength"] <= mine["maxLength"]:
+        rules.add("max-length")
+    if "minLength" in mine and "minLength" in theirs and theirs["minLength"] >= mine["minLength"]:
+        rules.add("min-length")
+    return frozenset(rules)
+
+
+def deferred_rules(resources: Iterable[Resource]) -> Deferred:
+    """The rules of foreign-key fields that the foreign-key check settles.
+
+    An identifier column repeats the pattern and length of the key it points at; checking
+    a regular expression on millions of such cells costs more than the rest of their
+    checks together. A cell found among the referenced values (which pass the same
+    rules) passes them too, so only the cells the foreign-key check did not find are
+    screened (:func:`check_deferred`). The referenced field must not wait for a key of
+    its own.
+    """
+    schemas = {resource.name: resource.schema for resource in resources}
+    found: Deferred = {}
+    for name, schema in schemas.items():
+        for fk in schema.foreign_keys:
+            target = schemas.get(fk.resource)
+            if len(fk.fields) != 1 or target is None:
+                continue
+            if fk.fields[0] not in schema.field_names:
+                continue
+            if fk.reference_fields[0] not in target.field_names:
+                continue
+            rules = _implied(schema.field(fk.fields[0]), target.field(fk.reference_fields[0]))
+            if rules:
+                found.setdefault(name, {}).setdefault(fk.fields[0], (fk, rules))
+    return {
+        name: kept
+        for name, fields in found.items()
+        if (
+            kept := {
+                field: entry
+                for field, entry in fields.items()
+                if entry[0].reference_fields[0] not in found.get(entry[0].resource, {})
+            }
+        )
+    }
+
+
+def check_deferred(
+    typed: TypedTable,
+    field: str,
+    rule_names: frozenset[str],
+    unmatched: pl.Series | None,
+    out: Collector,
+) -> None:
+    """Screen ``field``'s deferred rules on the values its foreign key did not find in
+    the referenced column (``unmatched``; ``None`` when that column itself has
+    violations, so every value is screened); run Pandera with those rules if one fails.
+    """
+    if field in typed.flagged:
+        return  # Pandera has already run every rule of the field
+    schema_field = typed.schema.field(field)
+    values = typed.frame.select(field) if unmatched is None else unmatched.to_frame(field)
+    skip = [r.rule for r in column_rules(schema_field) if r.rule not in rule_names]
+    screened = _screen(schema_field, exact_unique=False, skip=[*skip, "required"])
+    if values.height == 0 or values.select(screened).item():
+        return
+    _validate(typed, set(), out, [field], rule_names)

@@ -12,15 +12,22 @@ efficiently.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ..package import Resource
 from ..schema import Field, TableSchema
 from .casting import can_fail, fast_expression, typed_dtype, typed_expression
 from .findings import Collector
-from .reading import LINE, TextTable
+from .reading import LINE, TextTable, aligned
+
+if TYPE_CHECKING:
+    from .pandera_checks import Deferred
 
 ENGINE = "polars"
 
@@ -64,6 +71,8 @@ class TypedTable:
     #: Whether the rows are sorted by the composite primary key, when the key check
     #: has found out (``None`` otherwise).
     key_sorted: bool | None = None
+    #: Fields that Pandera validated with every rule (their screen found a violation).
+    flagged: frozenset[str] = frozenset()
 
     @property
     def schema(self) -> TableSchema:
@@ -106,7 +115,7 @@ def _reparsed(frame: pl.DataFrame, field: Field) -> pl.Series:
         .select(typed_expression(field, text_name(field.name)).cast(typed_dtype(field)))
         .to_series()
     )
-    return column.clone().scatter(rows, parsed).alias(field.name)
+    return aligned(column.clone().scatter(rows, parsed), column).alias(field.name)
 
 
 def typed_table(table: TextTable) -> TypedTable:
@@ -165,9 +174,10 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
 TableResult = tuple[Collector, TypedTable, Collector]
 
 
-def _table_checks(table: TextTable) -> TableResult:
-    """Types, column constraints, the primary key and the single-table semantic rules of
-    one table, each in its own collector."""
+def _table_checks(table: TextTable, deferred: Mapping[str, Collection[str]]) -> TableResult:
+    """Types, column constraints (but the ``deferred`` ones, which wait for the foreign
+    keys), the primary key and the single-table semantic rules of one table, each in its
+    own collector."""
     from .keys import check_primary_key
     from .pandera_checks import run_pandera
     from .semantic import table_rules
@@ -175,10 +185,9 @@ def _table_checks(table: TextTable) -> TableResult:
     out = Collector(ENGINE)
     typed = typed_table(table)
     type_errors = check_types(typed, out)
-    run_pandera(typed, type_errors, out)
+    flagged = run_pandera(typed, type_errors, out, deferred)
     ordered = check_primary_key(typed, out)
-    if ordered is not None:
-        typed = replace(typed, key_sorted=ordered)
+    typed = replace(typed, key_sorted=ordered, flagged=frozenset(flagged))
     return out, typed, table_rules(table, typed)
 
 
@@ -195,19 +204,31 @@ class TableChecks:
     """The per-table checks (:func:`_table_checks`), run two tables at a time.
 
     A single Polars string kernel keeps one core busy, so checking one table while the
-    next is read or checked uses the machine better. :meth:`results` lists them in
-    submission order, so the findings are those of a sequential run, in its order.
+    next is read or checked uses the machine better. :meth:`results` lists them in the
+    order asked (package order), so the findings are those of a sequential run, in its
+    order, whatever order the tables were read in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self._resources = tuple(resources)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="table-checks")
-        self._pending: list[Future[TableResult]] = []
+        self._pending: dict[str, Future[TableResult]] = {}
+
+    @cached_property
+    def deferred(self) -> Deferred:
+        """The rules the foreign-key checks settle (computed once the schemas are checked,
+        that is at the first :meth:`submit`)."""
+        from .pandera_checks import deferred_rules
+
+        return deferred_rules(self._resources)
 
     def submit(self, table: TextTable) -> None:
-        self._pending.append(self._pool.submit(_table_checks, table))
+        fields = {name: rules for name, (_, rules) in self.deferred.get(table.name, {}).items()}
+        self._pending[table.name] = self._pool.submit(_table_checks, table, fields)
 
-    def results(self) -> list[TableResult]:
-        return [future.result() for future in self._pending]
+    def results(self, names: Iterable[str]) -> list[TableResult]:
+        """The results of the tables ``names``, in that order."""
+        return [self._pending[name].result() for name in names]
 
     def close(self) -> None:
         """Wait for running checks and drop those not started (after an error)."""
@@ -226,12 +247,12 @@ def run(
     from .keys import ReferenceCache, check_foreign_key
 
     own = checks is None
-    checks = checks or TableChecks()
+    checks = checks or TableChecks(table.resource for table in tables.values())
     try:
         if own:
             for table in tables.values():
                 checks.submit(table)
-        results = checks.results()
+        results = checks.results(tables)
     finally:
         if own:
             checks.close()
@@ -240,10 +261,15 @@ def run(
     typed = {name: result for name, (_, result, _) in zip(tables, results, strict=True)}
     references: ReferenceCache = {}
 
+    deferred = checks.deferred
+
     def foreign_keys(table: TypedTable) -> Collector:
         part = Collector(ENGINE)
+        waiting = deferred.get(table.text.name, {})
         for fk in table.schema.foreign_keys:
-            check_foreign_key(table, fk, typed, part, references)
+            entry = waiting.get(fk.fields[0]) if len(fk.fields) == 1 else None
+            settles = entry[1] if entry is not None and entry[0] == fk else frozenset()
+            check_foreign_key(table, fk, typed, part, references, settles=settles)
         return part
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="foreign-keys") as pool:

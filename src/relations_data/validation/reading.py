@@ -253,7 +253,7 @@ def read_table(resource: Resource) -> TextTable:
         problem = _raw_problem(raw, where, len(expected))
         if problem is not None:
             raise problem
-    frame = frame.with_columns(_lines(multiline))
+    lines = frame.select(_lines(multiline)).to_series()
     missing_values = [v for v in resource.schema.missing_values if v != ""]
     if missing_values:
         frame = frame.with_columns(
@@ -262,7 +262,27 @@ def read_table(resource: Resource) -> TextTable:
             .otherwise(pl.col(expected))
             .name.keep()
         )
-    return TextTable(resource=resource, frame=frame, byte_exact=byte_exact)
+    if frame.width:
+        lines = aligned(lines, frame.to_series(0))
+    return TextTable(resource=resource, frame=frame.with_columns(lines), byte_exact=byte_exact)
+
+
+def aligned(values: pl.Series, like: pl.Series) -> pl.Series:
+    """``values`` cut into chunks of the lengths of ``like``'s (zero-copy slices).
+
+    The CSV reader returns each column in chunks; a column added in one piece makes
+    every later ``select`` over the frame copy all columns into single chunks first,
+    which on a large table costs more than most checks.
+    """
+    lengths = like.chunk_lengths()
+    if len(lengths) < 2 or values.chunk_lengths() == lengths:
+        return values
+    pieces = []
+    offset = 0
+    for length in lengths:
+        pieces.append(values.slice(offset, length))
+        offset += length
+    return pl.concat(pieces, rechunk=False)
 
 
 @cache
@@ -339,13 +359,23 @@ def check_schema(resource: Resource, names: tuple[str, ...]) -> None:
         raise PackageError(f"{where}: missingValues must be a list of strings.")
 
 
+def _file_size(resource: Resource) -> int:
+    try:
+        return resource.path.stat().st_size
+    except OSError:
+        return 0  # read_table names the problem
+
+
 def read_package(
     package: DataPackage, on_read: Callable[[TextTable], object] | None = None
 ) -> dict[str, TextTable]:
-    """Check every schema, then read every table, refusing the first unusable file.
+    """Check every schema, then read every table, refusing the first unusable file (in
+    package order). Returns the tables in package order.
 
     ``on_read`` is called with each table as soon as it is read (the Polars engine
-    starts checking it in the background while the next file is parsed).
+    starts checking it in the background while the next file is parsed). The largest
+    files are read first, so that their checks, the longest, overlap the reading of the
+    rest instead of trailing after it.
     """
     names = package.table_names
     if len(set(names)) != len(names):
@@ -353,10 +383,18 @@ def read_package(
     for resource in package.resources:
         check_schema(resource, names)
     tables: dict[str, TextTable] = {}
-    for resource in package.resources:
-        tables[resource.name] = read_table(resource)
+    for resource in sorted(package.resources, key=_file_size, reverse=True):
+        try:
+            tables[resource.name] = read_table(resource)
+        except PackageError:
+            # An unusable file earlier in the package wins, as in a sequential read.
+            for earlier in package.resources[: package.resources.index(resource)]:
+                if earlier.name not in tables:
+                    read_table(earlier)
+            raise
         if on_read is not None:
             on_read(tables[resource.name])
+    tables = {name: tables[name] for name in names}
     for resource in package.resources:
         for fk in resource.schema.foreign_keys:
             target = package.resource(fk.resource).schema.field_names

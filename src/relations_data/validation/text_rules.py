@@ -142,6 +142,12 @@ def _padding_fields(table: TextTable) -> list[str]:
     return [f.name for f in table.resource.schema.fields if free_text(f)]
 
 
+def _holding_text(table: TextTable, columns: list[str]) -> list[str]:
+    """``columns`` but those without a single cell (string kernels would still walk
+    every null of them)."""
+    return [c for c in columns if table.frame.get_column(c).null_count() < table.frame.height]
+
+
 def _canonical_flags(table: TextTable, key_sorted: bool | None = None) -> list[pl.Expr] | None:
     """Expressions proving canonical form (see :func:`looks_canonical`), or ``None``."""
     if not table.byte_exact or tuple(table.resource.schema.missing_values) != ("",):
@@ -149,7 +155,7 @@ def _canonical_flags(table: TextTable, key_sorted: bool | None = None) -> list[p
     columns = list(table.resource.schema.field_names)
     # Tabs, CRs and line breaks inside cells are rare: any of them sends the table to the
     # exact comparison, which decides.
-    screened = _padding_fields(table)
+    screened = _holding_text(table, _padding_fields(table))
     padded = pl.any_horizontal(
         [
             pl.col(c).str.starts_with(" ")
@@ -163,7 +169,7 @@ def _canonical_flags(table: TextTable, key_sorted: bool | None = None) -> list[p
     if key_sorted is not None and all(_plain_text(table.resource.schema.field(k)) for k in key):
         in_order = pl.lit(key_sorted)  # the primary-key check has compared the same cells
     else:
-        in_order = sorted_by(key).all() if table.frame.height > 1 else pl.lit(True)
+        in_order = sorted_by(table.frame, key).all() if table.frame.height > 1 else pl.lit(True)
     return [padded.alias("__padded"), in_order.alias("__sorted")]
 
 
@@ -232,7 +238,7 @@ def screen_text(table: TextTable, typed: TypedTable, out: Collector) -> None:
     fields = formula_fields(table)
     canonical = _canonical_flags(table, typed.key_sorted)
     padding = _padding_fields(table) if canonical is not None else []
-    columns = list(dict.fromkeys(fields + padding))
+    columns = _holding_text(table, list(dict.fromkeys(fields + padding)))
     screens = [_suspect(pl.col(c)).any().alias(f"__suspect_{c}") for c in columns]
     if canonical is not None:
         screens.append(canonical[1])
