@@ -368,8 +368,6 @@ def _suspect_rows(
 
 # -- rules proven through a foreign key -----------------------------------------------
 
-#: Rules a referenced field can prove for the field pointing at it.
-IMPLIED_RULES = ("pattern", "min-length", "max-length")
 #: Per table and field: the single-field foreign key and the rules its check settles.
 Deferred = dict[str, dict[str, tuple[ForeignKey, frozenset[str]]]]
 
@@ -377,11 +375,7 @@ Deferred = dict[str, dict[str, tuple[ForeignKey, frozenset[str]]]]
 def _implied(field: Field, target: Field) -> frozenset[str]:
     """The rules of ``field`` that every value of ``target`` passing its own rules passes:
     a foreign-key cell equal to such a value needs no check of its own for them."""
-    plain = all(
-        not can_fail(f) and typed_dtype(f) == pl.String() and f.type == "string"
-        for f in (field, target)
-    )
-    if not plain:
+    if not all(f.type == "string" and not can_fail(f) for f in (field, target)):
         return frozenset()
     mine, theirs = field.constraints, target.constraints
     rules: set[str] = set()
