@@ -115,7 +115,7 @@ def measure(kind: str, root: Path, events: int) -> dict[str, object]:
         rows = sum(frame.height for frame in frames.values())
     else:
         from relations_data.validation import validate
-        from relations_data.validation.polars_engine import STRUCTURAL_RULES
+        from relations_data.validation.typed import STRUCTURAL_RULES
 
         report = validate(root, engines=(kind.removesuffix("-warm"),))
         rows = sum(t.rows for t in report.tables)

@@ -16,13 +16,13 @@ from benchmarks._scale import build_package
 from relations_data.package import DataPackage, open_package
 from relations_data.schema import Field
 from relations_data.validation import Report, validate
-from relations_data.validation.polars_engine import STRUCTURAL_RULES as STRUCTURAL
 from relations_data.validation.semantic import (
     COUNTRY_NAMES,
     ISO3_PATTERN,
     _reference_pair,
     intervals,
 )
+from relations_data.validation.typed import STRUCTURAL_RULES as STRUCTURAL
 from tests.conftest import ROOT
 
 _TEMPLATE: dict[int, Path] = {}

@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from .atomic import atomic_write_bytes
+from .csv_fields import check_field_counts
 from .errors import PackageError
 from .package import DataPackage, Resource, open_package
-from .validation.reading import check_field_counts
 
 
 def read_text_table(resource: Resource) -> pl.DataFrame:

@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 
 from .canonical import read_text_table
+from .changes import Bump, Change, compare_packages, required_bump, row_changes
 from .errors import PackageError
 from .package import DataPackage, Resource, open_package
-from .versioning import Bump, Change, compare_packages, required_bump, row_changes
 
 #: Prefix of a git revision given as a package reference: ``git:origin/main``.
 GIT_PREFIX = "git:"

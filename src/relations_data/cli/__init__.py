@@ -12,11 +12,10 @@ from typing import Any
 import click
 
 from ..errors import RelationsDataError
+from . import data_commands, export_commands, release_commands, validate_command
+from .exit_status import EXIT_INVALID, EXIT_UNUSABLE
 
-#: Exit status for invalid data (a check that ran and failed).
-EXIT_INVALID = 1
-#: Exit status for unusable input or usage errors.
-EXIT_UNUSABLE = 2
+__all__ = ["EXIT_INVALID", "EXIT_UNUSABLE", "main"]
 
 
 class _Group(click.Group):
@@ -37,12 +36,6 @@ def main() -> None:
     """
 
 
-def _register() -> None:
-    from . import data_commands, export_commands, release_commands, validate_command
-
-    for module in (data_commands, validate_command, release_commands, export_commands):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()
+for _module in (data_commands, validate_command, release_commands, export_commands):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

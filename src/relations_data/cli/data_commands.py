@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..canonical import format_package
-from . import EXIT_INVALID
+from .exit_status import EXIT_INVALID
 
 
 @click.command("fmt")

@@ -14,7 +14,7 @@ import click
 from ..codebook import local_or_bundled, write_codebook
 from ..export import DATASETTE_METADATA, ExportFormat, export
 from ..timeline import draw_timeline
-from . import EXIT_INVALID
+from .exit_status import EXIT_INVALID
 
 _SOURCE_HELP = (
     "Data package to read: a folder, datapackage.json or release .zip. Default: the package "

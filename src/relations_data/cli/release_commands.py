@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import ValidationError
-from . import EXIT_INVALID
+from .exit_status import EXIT_INVALID
 
 
 @click.group("release")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_INVALID
+from .exit_status import EXIT_INVALID
 
 _ENGINES = {
     "polars": ("polars",),

@@ -83,3 +83,12 @@ class Collector:
             )
             for rule, (description, tables) in self._ran.items()
         ]
+
+
+def merge(out: Collector, parts: list[Collector]) -> None:
+    """Add ``parts`` to ``out`` in order, as if their checks had run one after another."""
+    for part in parts:
+        out.findings.extend(part.findings)
+        for rule, (description, tables) in part.ran_rules().items():
+            for table in tables:
+                out.ran(rule, description, table)

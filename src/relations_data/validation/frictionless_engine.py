@@ -17,9 +17,9 @@ from typing import Any
 from ..errors import PackageError
 from ..package import DataPackage
 from .findings import Collector
-from .polars_engine import RULES
 from .reading import TextTable
 from .report import Finding, shorten
+from .typed import RULES
 
 ENGINE = "frictionless"
 

@@ -10,8 +10,9 @@ import polars as pl
 
 from ..schema import ForeignKey
 from .findings import Collector
-from .polars_engine import RULES, TypedTable, text_name
+from .pandera_checks import check_deferred
 from .reading import LINE
+from .typed import RULES, TypedTable, text_name
 
 
 def _shown(columns: list[str]) -> pl.Expr:
@@ -277,8 +278,6 @@ def check_foreign_key(
                 .collect()
             )
         if settles:
-            from .pandera_checks import check_deferred
-
             trusted = right[0] not in target.flagged
             values = unmatched.get_column("value") if trusted else None
             check_deferred(typed, left[0], settles, values, out)

@@ -18,8 +18,8 @@ from ..package import Resource
 from ..schema import Field, ForeignKey, TableSchema
 from .casting import can_fail, parse_constraint, typed_dtype
 from .findings import Collector
-from .polars_engine import RULES, TypedTable, text_name
 from .reading import LINE
+from .typed import RULES, TypedTable, text_name
 
 if TYPE_CHECKING:
     import pandera.polars as pa

@@ -14,40 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..package import Resource
-from ..schema import Field, TableSchema
+from ..schema import Field
 from .casting import can_fail, fast_expression, typed_dtype, typed_expression
-from .findings import Collector
+from .findings import Collector, merge
+from .keys import ReferenceCache, check_foreign_key, check_primary_key
+from .pandera_checks import Deferred, deferred_rules, run_pandera
 from .reading import LINE, TextTable, aligned
-
-if TYPE_CHECKING:
-    from .pandera_checks import Deferred
-
-ENGINE = "polars"
-
-RULES = {
-    "type": "every cell parses as its field's type (and format)",
-    "required": "required fields have a value",
-    "unique": "unique fields repeat no value",
-    "enum": "values come from the field's enum",
-    "pattern": "text matches the field's pattern",
-    "minimum": "values are at least the field's minimum",
-    "maximum": "values are at most the field's maximum",
-    "exclusive-minimum": "values exceed the field's exclusiveMinimum",
-    "exclusive-maximum": "values stay below the field's exclusiveMaximum",
-    "min-length": "text is at least minLength characters long",
-    "max-length": "text is at most maxLength characters long",
-    "primary-key": "primary keys are present and unique",
-    "foreign-key": "foreign keys point at existing rows",
-}
-#: Rules the Table Schema states: both engines report these (semantic rules are polars-only).
-STRUCTURAL_RULES = frozenset(RULES)
+from .semantic import table_rules
+from .typed import ENGINE, RULES, TypedTable, text_name
 
 _TYPE_WORDS = {
     "date": "a date written YYYY-MM-DD",
@@ -58,29 +38,6 @@ _TYPE_WORDS = {
     "datetime": "a date and time written YYYY-MM-DDThh:mm:ss",
     "time": "a time written hh:mm:ss",
 }
-
-
-@dataclass(frozen=True)
-class TypedTable:
-    """A table's text frame joined with its typed columns (named ``<field>`` typed and
-    ``<field>__text`` as read), and the :data:`LINE` of each record."""
-
-    text: TextTable
-    frame: pl.DataFrame
-    type_failures: frozenset[str] = frozenset()
-    #: Whether the rows are sorted by the composite primary key, when the key check
-    #: has found out (``None`` otherwise).
-    key_sorted: bool | None = None
-    #: Fields that Pandera validated with every rule (their screen found a violation).
-    flagged: frozenset[str] = frozenset()
-
-    @property
-    def schema(self) -> TableSchema:
-        return self.text.resource.schema
-
-
-def text_name(field: str) -> str:
-    return f"{field}__text"
 
 
 def type_description(field: Field) -> str:
@@ -178,10 +135,6 @@ def _table_checks(table: TextTable, deferred: Mapping[str, Collection[str]]) -> 
     """Types, column constraints (but the ``deferred`` ones, which wait for the foreign
     keys), the primary key and the single-table semantic rules of one table, each in its
     own collector."""
-    from .keys import check_primary_key
-    from .pandera_checks import run_pandera
-    from .semantic import table_rules
-
     out = Collector(ENGINE)
     typed = typed_table(table)
     type_errors = check_types(typed, out)
@@ -189,15 +142,6 @@ def _table_checks(table: TextTable, deferred: Mapping[str, Collection[str]]) -> 
     ordered = check_primary_key(typed, out)
     typed = replace(typed, key_sorted=ordered, flagged=frozenset(flagged))
     return out, typed, table_rules(table, typed)
-
-
-def merge(out: Collector, parts: list[Collector]) -> None:
-    """Add ``parts`` to ``out`` in order, as if their checks had run one after another."""
-    for part in parts:
-        out.findings.extend(part.findings)
-        for rule, (description, tables) in part.ran_rules().items():
-            for table in tables:
-                out.ran(rule, description, table)
 
 
 class TableChecks:
@@ -218,8 +162,6 @@ class TableChecks:
     def deferred(self) -> Deferred:
         """The rules the foreign-key checks settle (computed once the schemas are checked,
         that is at the first :meth:`submit`)."""
-        from .pandera_checks import deferred_rules
-
         return deferred_rules(self._resources)
 
     def submit(self, table: TextTable) -> None:
@@ -244,8 +186,6 @@ def run(
     order); without it they are submitted here. Returns the findings, the typed tables
     and, per table, the findings of its single-table semantic rules.
     """
-    from .keys import ReferenceCache, check_foreign_key
-
     own = checks is None
     checks = checks or TableChecks(table.resource for table in tables.values())
     try:

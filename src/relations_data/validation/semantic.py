@@ -27,12 +27,12 @@ from typing import Any
 import polars as pl
 
 from ..schema import TableSchema
-from .findings import Collector
+from .findings import Collector, merge
 from .keys import HASH, covers, missing_hashes
-from .polars_engine import ENGINE, TypedTable, merge, text_name
 from .reading import LINE, TextTable
 from .text_rules import RULES as TEXT_RULES
 from .text_rules import screen_text
+from .typed import ENGINE, TypedTable, text_name
 
 RULES = {
     "date-order": "an interval's end is not before its start",

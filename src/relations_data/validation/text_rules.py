@@ -18,8 +18,8 @@ from ..schema import Field
 from .casting import can_fail
 from .findings import Collector
 from .keys import sorted_by
-from .polars_engine import TypedTable, text_name
 from .reading import LINE, TextTable
+from .typed import TypedTable, text_name
 
 RULES = {
     "canonical-form": "every CSV is in canonical form (relations-data fmt)",
