@@ -28,7 +28,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("loader", "canonical", "changes", "sql", independent=True),
     Layer("remote", "csv_fields", "dtypes", independent=True),
     Layer("package", "registry", independent=True),
-    Layer("archive", "atomic", "schema", independent=True),
+    Layer("archive", "atomic", "schema", "semver", independent=True),
     Layer("errors"),
 )
 #: Inside the validation package: the engines, the rules they run, what the rules share.

@@ -8,7 +8,6 @@ matched by primary key and compared as the text stored in the CSV, so every edit
 
 from __future__ import annotations
 
-import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -21,10 +20,10 @@ from .canonical import read_text_table
 from .changes import Bump, Change, compare_packages, required_bump, row_changes
 from .errors import PackageError
 from .package import DataPackage, Resource, open_package
+from .semver import is_version
 
 #: Prefix of a git revision given as a package reference: ``git:origin/main``.
 GIT_PREFIX = "git:"
-_VERSION = re.compile(r"^v?(\d+\.\d+\.\d+)$")
 _SUFFIX = "__new"
 Key = tuple[str | None, ...]
 
@@ -168,9 +167,9 @@ def resolve_package(reference: str | Path | DataPackage, where: Path | None = No
     path = Path(reference)
     if path.exists():
         return open_package(path)
-    version = _VERSION.match(text)
-    if version is not None:
-        return package_for_version(version[1])
+    version = text.removeprefix("v")
+    if is_version(version):
+        return package_for_version(version)
     raise PackageError(
         f"{text}: expected a released version (X.Y.Z), a folder, a datapackage.json, a .zip "
         "archive or git:REF, but found none of these."

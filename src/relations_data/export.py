@@ -26,6 +26,7 @@ place only when complete, so a failure leaves no half-written output.
 from __future__ import annotations
 
 import contextlib
+import graphlib
 import json
 import shutil
 import sqlite3
@@ -276,30 +277,30 @@ def _self_reference_generations(resource: Resource, frame: pl.DataFrame) -> list
     """Split rows so each row's self-referenced parent is in an earlier part.
 
     DuckDB checks a foreign key at insert time, row set by row set, so a child row must
-    follow its parent even within one table.
+    follow its parent even within one table. Rows that reference each other in a cycle
+    cannot be ordered: they stay in one part, for DuckDB to report.
     """
     own = [fk for fk in resource.schema.foreign_keys if fk.resource == resource.name]
     if not own or frame.is_empty():
         return [frame]
+    parents: dict[int, set[int]] = {row: set() for row in range(frame.height)}
+    for fk in own:
+        rows_by_key: dict[tuple[Any, ...], list[int]] = {}
+        for row, key in enumerate(frame.select(fk.reference_fields).iter_rows()):
+            rows_by_key.setdefault(key, []).append(row)
+        for row, key in enumerate(frame.select(fk.fields).iter_rows()):
+            if all(value is not None for value in key):
+                parents[row].update(rows_by_key.get(key, ()))
+    sorter = graphlib.TopologicalSorter(parents)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:
+        return [frame]
     generations: list[pl.DataFrame] = []
-    remaining = frame
-    known: list[set[tuple[Any, ...]]] = [set() for _ in own]
-    while not remaining.is_empty():
-        ready = pl.Series([True] * remaining.height)
-        for index, fk in enumerate(own):
-            values = remaining.select(fk.fields).rows()
-            ready &= pl.Series(
-                [any(v is None for v in row) or row in known[index] for row in values]
-            )
-        if not ready.any():
-            # A cycle or a dangling key: let DuckDB report it on the remaining rows.
-            generations.append(remaining)
-            break
-        part = remaining.filter(ready)
-        generations.append(part)
-        for index, fk in enumerate(own):
-            known[index].update(part.select(fk.reference_fields).rows())
-        remaining = remaining.filter(~ready)
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        generations.append(frame[ready])
+        sorter.done(*ready)
     return generations
 
 

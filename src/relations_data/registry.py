@@ -17,16 +17,30 @@ from pathlib import Path
 
 from .atomic import atomic_write_bytes
 from .errors import PackageError
+from .semver import is_version, version_key
 
 REGISTRY_FILE = "releases.txt"
 #: Environment variable naming a registry file that replaces the shipped one (for tests).
 REGISTRY_ENV = "RELATIONS_DATA_REGISTRY"
-_LINE = re.compile(r"^(?P<version>\d+\.\d+\.\d+) sha256:(?P<hash>[0-9a-f]{64})$")
+_LINE = re.compile(r"^(?P<version>\S+) sha256:(?P<hash>[0-9a-f]{64})$")
+#: Where a source checkout keeps its registry, relative to the repository root.
+CHECKOUT_REGISTRY = Path("src") / "relations_data" / REGISTRY_FILE
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    """Sort key of a semantic version ``X.Y.Z``."""
-    return tuple(int(part) for part in version.split("."))
+def registry_file(root: Path | None = None) -> Path | None:
+    """The registry file in use, or ``None`` for the one shipped with the package.
+
+    The file named by ``RELATIONS_DATA_REGISTRY`` if set (tests, trial releases); else
+    the registry of the source checkout at ``root``, if ``root`` is one. A package
+    folder that is not the repository (a copy, an unpacked archive, the data inside an
+    installed wheel) has no registry of its own.
+    """
+    override = os.environ.get(REGISTRY_ENV)
+    if override:
+        return Path(override)
+    if root is not None and (root / CHECKOUT_REGISTRY).is_file():
+        return root / CHECKOUT_REGISTRY
+    return None
 
 
 def parse_registry(text: str, origin: str = REGISTRY_FILE) -> dict[str, str]:
@@ -36,7 +50,7 @@ def parse_registry(text: str, origin: str = REGISTRY_FILE) -> dict[str, str]:
         if not line.strip() or line.startswith("#"):
             continue
         match = _LINE.match(line.strip())
-        if match is None:
+        if match is None or not is_version(match["version"]):
             raise PackageError(
                 f"{origin}: line {number}: expected '<X.Y.Z> sha256:<64 hex digits>' "
                 f"but found {line!r}."
@@ -49,7 +63,7 @@ def read_registry(path: Path | None = None) -> dict[str, str]:
     """Map each released version to the sha256 hex digest of its archive.
 
     Reads ``path`` if given, else the file named by ``RELATIONS_DATA_REGISTRY`` if set,
-    else the registry shipped with the installed package.
+    else the registry shipped with the installed package (see :func:`registry_file`).
 
     Examples
     --------
@@ -57,7 +71,7 @@ def read_registry(path: Path | None = None) -> dict[str, str]:
     >>> parse_registry("1.0.0 sha256:" + "ab" * 32)["1.0.0"] == "ab" * 32
     True
     """
-    override = path or (Path(os.environ[REGISTRY_ENV]) if os.environ.get(REGISTRY_ENV) else None)
+    override = path or registry_file()
     if override is not None:
         try:
             text = override.read_text("utf-8")
@@ -71,11 +85,6 @@ def read_registry(path: Path | None = None) -> dict[str, str]:
     return parse_registry(text)
 
 
-def source_registry_path() -> Path:
-    """The registry file in a source checkout, which ``release build`` updates."""
-    return Path(__file__).resolve().parent / REGISTRY_FILE
-
-
 def format_registry(entries: dict[str, str]) -> str:
     """The text of a registry file holding ``entries``, sorted by version."""
     header = "# Released versions of relations-data: <version> sha256:<hex of the release zip>\n"
@@ -83,9 +92,8 @@ def format_registry(entries: dict[str, str]) -> str:
     return header + "".join(lines)
 
 
-def record_release(version: str, sha256: str, path: Path | None = None) -> None:
-    """Add or replace ``version`` in the registry file, keeping it sorted."""
-    target = path or source_registry_path()
-    entries = parse_registry(target.read_text("utf-8"), str(target)) if target.exists() else {}
+def record_release(version: str, sha256: str, path: Path) -> None:
+    """Add or replace ``version`` in the registry file ``path``, keeping it sorted."""
+    entries = parse_registry(path.read_text("utf-8"), str(path)) if path.exists() else {}
     entries[version] = sha256
-    atomic_write_bytes(target, format_registry(entries).encode("utf-8"))
+    atomic_write_bytes(path, format_registry(entries).encode("utf-8"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import stat
 import zipfile
@@ -24,7 +23,8 @@ from typing import Any, cast
 from .atomic import atomic_write_bytes
 from .errors import ReleaseError, ValidationError
 from .package import DESCRIPTOR_NAME, DataPackage, Resource, bundled_root, open_package
-from .registry import REGISTRY_ENV, REGISTRY_FILE, parse_registry, record_release
+from .registry import parse_registry, record_release, registry_file
+from .semver import is_version
 
 #: Name stem of every release archive and of its top folder.
 ARCHIVE_STEM = "relations-data"
@@ -46,7 +46,6 @@ _PARQUET_OPTIONS: dict[str, Any] = {
     "statistics": True,
     "row_group_size": 1_000_000,
 }
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -77,22 +76,6 @@ def archive_name(version: str) -> str:
     'relations-data-1.0.0.zip'
     """
     return f"{ARCHIVE_STEM}-{version}.zip"
-
-
-def default_registry(root: Path) -> Path | None:
-    """The registry a build from ``root`` records to.
-
-    The file named by ``RELATIONS_DATA_REGISTRY`` if set (tests, trial releases), else the
-    source checkout's ``src/relations_data/releases.txt`` if ``root`` is a checkout. A
-    package folder that is not the repository (a copy, an unpacked archive, the data
-    inside an installed wheel) has no registry of its own, so nothing is recorded unless
-    a registry file is named explicitly.
-    """
-    override = os.environ.get(REGISTRY_ENV)
-    if override:
-        return Path(override)
-    candidate = root / "src" / "relations_data" / REGISTRY_FILE
-    return candidate if candidate.is_file() else None
 
 
 def validate_for_release(package: DataPackage) -> None:
@@ -226,7 +209,7 @@ def build_release(
     """
     package = open_package(bundled_root() if source is None else source)
     version = package.version
-    if not _SEMVER.match(version):
+    if not is_version(version):
         raise ReleaseError(
             f"{package.descriptor_path}: expected a version 'X.Y.Z' but found {version!r}."
         )
@@ -235,7 +218,8 @@ def build_release(
     top = f"{ARCHIVE_STEM}-{version}"
     files = {f"{top}/{name}": data for name, data in contents.items()}
     archive = Path(out) / archive_name(version)
-    target_registry = (registry or default_registry(package.root)) if record else None
+    # Outside a checkout, with no registry named, nothing is recorded.
+    target_registry = (registry or registry_file(package.root)) if record else None
     data = reproducible_zip(files)
     digest = _sha256(data)
     if target_registry is not None:

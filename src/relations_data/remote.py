@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -41,7 +41,8 @@ from .errors import (
     UnknownVersionError,
 )
 from .package import DataPackage, open_package
-from .registry import read_registry, version_key
+from .registry import read_registry
+from .semver import is_version, version_key
 
 #: Where released archives are published; ``{version}`` is ``X.Y.Z``.
 RELEASE_URL = (
@@ -57,11 +58,8 @@ CACHE_ENV = "RELATIONS_DATA_CACHE"
 #: Seconds to wait for the server to connect or send the next bytes.
 DOWNLOAD_TIMEOUT = 60
 _EXTRACTED = "package"
-_CHUNK = 1024 * 1024
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ARCHIVE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.zip$")
-_FOUND_HASH = re.compile(r"but got ([0-9a-fA-F]+)")
 
 
 class DownloadProgress(Protocol):
@@ -129,7 +127,7 @@ def release_hash(version: str, sha256: str | None = None) -> str:
     A ``sha256`` given for a registered version must agree with the registry; one
     given for an unregistered version lets a release newer than this installation load.
     """
-    if not _VERSION.match(version):
+    if not is_version(version):
         raise UnknownVersionError(
             f"Expected a version like '1.2.3' but found {version!r}; "
             f"known versions: {_known_versions()}."
@@ -243,12 +241,9 @@ def _memoized_sha256(path: str, size: int, mtime_ns: int) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
+    """sha256 hex digest of a file."""
     with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def fetch_release(
@@ -356,10 +351,12 @@ def _fetch(
             f"Cannot write to the cache folder {folder.parent} ({_reason(error)}); set "
             f"{CACHE_ENV} to a writable folder."
         ) from None
-    downloader = pooch.HTTPDownloader(
-        progressbar=progress if progress is not None else False,
-        timeout=DOWNLOAD_TIMEOUT,
-        chunk_size=64 * 1024,
+    downloader = _HashingDownloader(
+        pooch.HTTPDownloader(
+            progressbar=progress if progress is not None else False,
+            timeout=DOWNLOAD_TIMEOUT,
+            chunk_size=64 * 1024,
+        )
     )
     try:
         with _quiet_pooch():
@@ -369,12 +366,12 @@ def _fetch(
     except ValueError as error:
         if not existed:
             _remove_if_empty(folder)
-        found = _FOUND_HASH.search(str(error))
-        if found is None:
+        found = downloader.found
+        if found is None or found == digest:
             raise DownloadError(f"Could not download {url}: {error}") from None
         raise HashMismatchError(
             f"{url}: expected sha256 {digest} but the download has sha256 "
-            f"{found.group(1).lower()}; the download was deleted and nothing was cached. "
+            f"{found}; the download was deleted and nothing was cached. "
             f"{_hint(version)}"
         ) from None
     except OSError as error:  # requests' exceptions are OSErrors
@@ -386,6 +383,26 @@ def _fetch(
             f"base URL of a mirror serving {ARCHIVE_NAME.format(version=version or 'X.Y.Z')}."
         ) from None
     return Path(path)
+
+
+class _HashingDownloader:
+    """pooch's HTTP downloader, keeping the sha256 of the file it wrote.
+
+    pooch checks the hash itself and raises a bare ``ValueError`` when it differs (and
+    deletes the file). The digest kept here tells that case (a complete download with
+    another hash) from any other failure without reading pooch's message.
+    """
+
+    def __init__(self, inner: Callable[..., object]) -> None:
+        self._inner = inner
+        self.found: str | None = None
+
+    def __call__(self, url: str, output_file: str, pooch: object, **options: object) -> object:
+        self.found = None
+        result = self._inner(url, output_file, pooch, **options)
+        if not options.get("check_only"):
+            self.found = file_sha256(Path(output_file))
+        return result
 
 
 def _hint(version: str | None) -> str:

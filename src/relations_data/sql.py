@@ -7,6 +7,8 @@ are always quoted. No column, type or vocabulary is written down here.
 
 from __future__ import annotations
 
+import graphlib
+import heapq
 from collections.abc import Callable
 
 import polars as pl
@@ -19,28 +21,34 @@ from .schema import Field, TableSchema
 def dependency_order(package: DataPackage) -> tuple[Resource, ...]:
     """Resources ordered so that every table comes after the tables it references.
 
-    Self-references are ignored; ties keep descriptor order. Tables in a reference cycle
-    (none in this package) keep descriptor order at the end.
+    Self-references are ignored; among the tables ready at each step the first in the
+    descriptor comes first. A package whose tables reference each other in a cycle
+    (none in this package) keeps descriptor order: no order can satisfy it.
     """
-    remaining = list(package.resources)
+    position = {resource.name: index for index, resource in enumerate(package.resources)}
+    sorter = graphlib.TopologicalSorter(
+        {
+            resource.name: {
+                fk.resource
+                for fk in resource.schema.foreign_keys
+                if fk.resource != resource.name and fk.resource in position
+            }
+            for resource in package.resources
+        }
+    )
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:
+        return tuple(package.resources)
+    ready = [position[name] for name in sorter.get_ready()]
+    heapq.heapify(ready)
     placed: list[Resource] = []
-    while remaining:
-        names = {r.name for r in placed}
-        ready = next(
-            (
-                r
-                for r in remaining
-                if all(
-                    fk.resource in names or fk.resource == r.name for fk in r.schema.foreign_keys
-                )
-            ),
-            None,
-        )
-        if ready is None:
-            placed.extend(remaining)
-            break
-        placed.append(ready)
-        remaining.remove(ready)
+    while ready:
+        resource = package.resources[heapq.heappop(ready)]
+        placed.append(resource)
+        sorter.done(resource.name)
+        for name in sorter.get_ready():
+            heapq.heappush(ready, position[name])
     return tuple(placed)
 
 

@@ -6,7 +6,6 @@ Which bump a change needs is decided in :mod:`.changes`; the changes themselves 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +13,10 @@ from .changes import Bump, Change, decisive_change
 from .diff import diff_packages
 from .errors import ReleaseError
 from .package import bundled_root, open_package
-from .registry import read_registry, version_key
-from .release import default_registry
+from .registry import read_registry, registry_file
+from .semver import parse_version, version_key
 
 __all__ = ["Bump", "Change", "ReleaseCheck", "check_release", "next_version", "version_bump"]
-
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 def version_bump(old: str, new: str) -> Bump | None:
@@ -63,10 +60,10 @@ def next_version(version: str, bump: Bump) -> str:
 
 
 def _semver(version: str) -> tuple[int, int, int]:
-    match = _SEMVER.match(version)
-    if match is None:
+    parsed = parse_version(version)
+    if parsed is None:
         raise ReleaseError(f"expected a version 'X.Y.Z' but found {version!r}.")
-    return int(match[1]), int(match[2]), int(match[3])
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -121,14 +118,6 @@ class ReleaseCheck:
         return "\n".join(lines) + "\n"
 
 
-def _registry_for(root: Path) -> dict[str, str]:
-    """The registry in use: ``RELATIONS_DATA_REGISTRY``, the checkout's, or the installed one."""
-    local = default_registry(root)
-    if local is not None and local.is_file():
-        return read_registry(local)
-    return read_registry()
-
-
 def check_release(
     source: str | Path | None = None, against: str | Path | None = None
 ) -> ReleaseCheck:
@@ -153,7 +142,7 @@ def check_release(
     new = open_package(bundled_root() if source is None else source)
     _semver(new.version)
     if against is None:
-        released = _registry_for(new.root)
+        released = read_registry(registry_file(new.root))
         if not released:
             return ReleaseCheck(None, None, new.version, Bump.NONE, None, ())
         against = max(released, key=version_key)

@@ -41,11 +41,6 @@ _DURATION = (
 _GEOPOINT = r"^\s*[+-]?[0-9]+(?:\.[0-9]+)?\s*,\s*[+-]?[0-9]+(?:\.[0-9]+)?\s*$"
 
 
-def _python_format(format_: str) -> str:
-    # Polars (chrono) and Python share the strftime directives the schemas may use.
-    return format_
-
-
 def _numeric(text: pl.Expr, pattern: str, dtype: pl.DataType) -> pl.Expr:
     cleaned = text.str.strip_chars().str.replace_all("_", "", literal=True)
     special = cleaned.str.to_lowercase()
@@ -82,7 +77,8 @@ def _date(text: pl.Expr, format_: str) -> pl.Expr:
         )
     if format_ == "any":
         return text.str.to_date(strict=False)
-    return text.str.to_date(_python_format(format_), strict=False)
+    # A Table Schema format is a strftime pattern; chrono (Polars) reads the same directives.
+    return text.str.to_date(format_, strict=False)
 
 
 def _datetime(text: pl.Expr, format_: str) -> pl.Expr:
@@ -97,11 +93,11 @@ def _datetime(text: pl.Expr, format_: str) -> pl.Expr:
             .then(plain.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False))
             .otherwise(None)
         )
-    return text.str.to_datetime(_python_format(format_), time_unit="us", strict=False)
+    return text.str.to_datetime(format_, time_unit="us", strict=False)
 
 
 def _time(text: pl.Expr, format_: str) -> pl.Expr:
-    fmt = "%H:%M:%S" if format_ in ("default", "any") else _python_format(format_)
+    fmt = "%H:%M:%S" if format_ in ("default", "any") else format_
     return text.str.to_time(fmt, strict=False)
 
 

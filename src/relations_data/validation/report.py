@@ -98,9 +98,6 @@ class Report:
         """``True`` when no engine found anything."""
         return not self.findings
 
-    def row_counts(self) -> dict[str, int]:
-        return {table.name: table.rows for table in self.tables}
-
     def sorted_findings(self) -> list[Finding]:
         order = {table.name: index for index, table in enumerate(self.tables)}
         return sorted(
