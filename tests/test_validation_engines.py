@@ -16,8 +16,8 @@ from relations_data.canonical import canonical_bytes
 from relations_data.package import open_package
 from relations_data.schema import Field
 from relations_data.validation import validate
-from relations_data.validation.casting import fast_expression, typed_expression
-from relations_data.validation.pandera_checks import deferred_rules
+from relations_data.validation.casting import fast_expression, typed_dtype, typed_expression
+from relations_data.validation.pandera_checks import column_rules, deferred_rules, pandera_check
 from relations_data.validation.reading import read_table
 from relations_data.validation.text_rules import looks_canonical
 from tests.conftest import ROOT
@@ -231,3 +231,17 @@ def test_pandera_is_imported_only_when_a_screen_finds_a_violation(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ([str(not broken), str(broken)])
+
+
+@pytest.mark.parametrize("resource", PACKAGE.resources, ids=lambda r: r.name)
+def test_pandera_built_in_checks_state_vocabularies_patterns_and_lengths(resource: object) -> None:
+    """Pandera's own isin, str_matches and str_length run these rules, named after them."""
+    schema = PACKAGE.resource(str(getattr(resource, "name", ""))).schema
+    for field in schema.fields:
+        text = typed_dtype(field) == pl.String()
+        for rule in column_rules(field):
+            check = pandera_check(rule)
+            assert check.name == rule.rule
+            if rule.rule in ("enum", "pattern") or (rule.rule.endswith("-length") and text):
+                assert rule.builtin is not None, f"{schema.table}.{field.name}: {rule.rule}"
+                assert dict(rule.builtin[1]).items() <= check.statistics.items()

@@ -209,9 +209,38 @@ def _legend_handles(statuses: list[str]) -> list[Any]:
     return handles
 
 
+def _date_ticks(axes: Any, span: tuple[date, date], count: int) -> None:
+    """Ticks of one panel: the years it covers when narrow, else dates matplotlib picks."""
+    import matplotlib.dates as mdates
+
+    if count < _DATED_TICKS_FROM:
+        # A narrow panel has room for one label: the years it covers.
+        a, b = span
+        middle = a + (b - a) / 2
+        axes.set_xticks(
+            [middle], labels=[str(a.year) if a.year == b.year else f"{a.year}–{b.year}"]
+        )
+    else:
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=8)  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_locator(locator)
+        formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_formatter(formatter)
+
+
+def _row_labels(axes: Any, rows: list[tuple[str, _Event | None]]) -> None:
+    """Label each row with its event, and each lane's heading row in bold capitals."""
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    axes.set_yticks(range(len(rows)))
+    axes.set_yticklabels(
+        [t.replace("_", " ").upper() if e is None else e.label for t, e in rows], fontsize=8
+    )
+    for label, (_, event) in zip(axes.get_yticklabels(), rows, strict=True):
+        if event is None:
+            label.set_fontweight("bold")
+
+
 def _figure(events: list[_Event], type_order: list[str], statuses: list[str], title: str) -> Any:
     matplotlib = _import_matplotlib()
-    import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
     rows = _rows(events, type_order)
@@ -246,18 +275,7 @@ def _figure(events: list[_Event], type_order: list[str], statuses: list[str], ti
             elif event.end >= first and event.start <= last:
                 _draw_event(axes, y, event, lane_colour[event_type])
         axes.set_xlim(first - pad, last + pad + timedelta(days=1))
-        if counts[index] < _DATED_TICKS_FROM:
-            # A narrow panel has room for one label: the years it covers.
-            a, b = spans[index]
-            middle = a + (b - a) / 2
-            axes.set_xticks(
-                [middle], labels=[str(a.year) if a.year == b.year else f"{a.year}–{b.year}"]
-            )
-        else:
-            locator = mdates.AutoDateLocator(minticks=2, maxticks=8)  # type: ignore[no-untyped-call]
-            axes.xaxis.set_major_locator(locator)
-            formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
-            axes.xaxis.set_major_formatter(formatter)
+        _date_ticks(axes, spans[index], counts[index])
         axes.grid(axis="x", color="0.85", linewidth=0.6, zorder=1)
         axes.tick_params(axis="x", labelsize=8)
         if index > 0:
@@ -265,15 +283,7 @@ def _figure(events: list[_Event], type_order: list[str], statuses: list[str], ti
             axes.tick_params(axis="y", left=False)
         if index < len(segments) - 1:
             axes.spines["right"].set_linestyle((0, (3, 3)))
-    first_panel = panels[0]
-    first_panel.set_ylim(len(rows) - 0.5, -0.5)
-    first_panel.set_yticks(range(len(rows)))
-    first_panel.set_yticklabels(
-        [t.replace("_", " ").upper() if e is None else e.label for t, e in rows], fontsize=8
-    )
-    for label, (_, event) in zip(first_panel.get_yticklabels(), rows, strict=True):
-        if event is None:
-            label.set_fontweight("bold")
+    _row_labels(panels[0], rows)
     figure.legend(
         handles=_legend_handles(statuses),
         loc="outside lower center",

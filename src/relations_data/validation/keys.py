@@ -97,9 +97,7 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
     key = list(schema.primary_key)
     if not key:
         return None
-    table = typed.text.name
-    out.ran("primary-key", RULES["primary-key"], table)
-    joined = ",".join(key)
+    out.ran("primary-key", RULES["primary-key"], typed.text.name)
     all_null = pl.all_horizontal([pl.col(k).is_null() for k in key])
     any_null = pl.any_horizontal([pl.col(k).is_null() for k in key])
     # Hashes find candidate repeats fast; candidates are then compared exactly below.
@@ -112,39 +110,58 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
         ).row(0)
         ordered = None
     else:
-        repeated = ~whole.is_first_distinct() & ~all_null
+        repeated = ~whole.is_first_distinct()
         # Rows sorted by key (as canonical form requires) hold repeats next to each other,
         # so a comparison with the previous row settles the common case without hashing.
         # One set of row-to-next comparisons gives both the order and adjacent repeats
         # (a row equal to the next, unless both are entirely empty).
         has_null = any(_nullable(typed.frame, k) for k in key)
         ordered, adjacent = _adjacent(typed.frame, key)
-        has_repeat = adjacent if ordered else typed.frame.select(repeated.any()).item()
+        has_repeat = (
+            adjacent if ordered else typed.frame.select((repeated & ~all_null).any()).item()
+        )
     if has_null:
-        empty = typed.frame.filter(all_null).select(LINE, _shown(key).alias("value"))
+        _report_empty_keys(typed, key, all_null, out)
+    if has_repeat:
+        _report_repeated_keys(typed, key, whole, repeated & ~all_null, out)
+    return ordered
+
+
+def _report_empty_keys(
+    typed: TypedTable, key: list[str], all_null: pl.Expr, out: Collector
+) -> None:
+    """Rows whose key cells are all empty, and empty key cells of optional fields."""
+    joined = ",".join(key)
+    empty = typed.frame.filter(all_null).select(LINE, _shown(key).alias("value"))
+    out.add_rows(
+        typed.text,
+        empty,
+        joined,
+        "primary-key",
+        f"expected a primary key ({joined}), found every key cell empty",
+        "value",
+    )
+    for name in key:
+        if typed.schema.field(name).required:
+            continue  # an empty required cell is already a "required" finding
+        partial = typed.frame.filter(pl.col(text_name(name)).is_null() & ~all_null)
         out.add_rows(
             typed.text,
-            empty,
-            joined,
+            partial.select(LINE),
+            name,
             "primary-key",
-            f"expected a primary key ({joined}), found every key cell empty",
-            "value",
+            f"expected a value: {name} is part of the primary key ({joined}), found an empty cell",
         )
-        for name in key:
-            if schema.field(name).required:
-                continue  # an empty required cell is already a "required" finding
-            partial = typed.frame.filter(pl.col(text_name(name)).is_null() & ~all_null)
-            out.add_rows(
-                typed.text,
-                partial.select(LINE),
-                name,
-                "primary-key",
-                f"expected a value: {name} is part of the primary key ({joined}), "
-                "found an empty cell",
-            )
-    if not has_repeat:
-        return ordered
+
+
+def _report_repeated_keys(
+    typed: TypedTable, key: list[str], whole: pl.Expr, repeated: pl.Expr, out: Collector
+) -> None:
+    """Each repeat of a key (``whole`` its hash, ``repeated`` marking candidate rows), on
+    the later line, with the line of the first: hash candidates compared exactly."""
+    joined = ",".join(key)
     candidates = typed.frame.filter(repeated).select(whole.alias("__hash")).to_series()
+    all_null = pl.all_horizontal([pl.col(k).is_null() for k in key])
     frame = typed.frame.filter(~all_null & whole.is_in(candidates.implode())).select(
         LINE, *key, *[text_name(k) for k in key]
     )
@@ -170,7 +187,6 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
         ),
         "value",
     )
-    return ordered
 
 
 #: Distinct hashes of referenced key columns, by (table, column, cast to text); shared by
@@ -224,6 +240,49 @@ def missing_hashes(rows: pl.LazyFrame, reference: pl.Series, count: int) -> pl.L
     return rows.join(known, on=HASH, how="anti", maintain_order="left").drop(HASH)
 
 
+def _as_key(column: str, same_types: bool) -> pl.Expr:
+    """A key column as compared with the referenced one: as is, or as text when the
+    two columns' types differ."""
+    return pl.col(column) if same_types else pl.col(column).cast(pl.String)
+
+
+def _present(columns: list[str]) -> pl.Expr:
+    """Rows whose key is not entirely empty (an empty foreign key passes)."""
+    return ~pl.all_horizontal([pl.col(c).is_null() for c in columns])
+
+
+def _unmatched_values(  # noqa: PLR0917 - the two tables, their columns, how to compare
+    typed: TypedTable,
+    target: TypedTable,
+    mine: str,
+    theirs: str,
+    same_types: bool,
+    cache: ReferenceCache | None,
+) -> pl.DataFrame:
+    """Lines and values of ``typed``'s single-field key ``mine`` missing from ``theirs``."""
+    column = typed.frame.get_column(mine)
+    if same_types and not column.null_count() and covers(column, target.frame[theirs]):
+        return pl.DataFrame(schema={LINE: pl.Int64, "value": pl.String})  # all found, exactly
+    # A value whose hash is not among the reference hashes is certainly missing;
+    # comparing 64-bit hashes is several times faster than comparing strings. (A
+    # hash collision could hide one missing key: odds about rows / 2**64.)
+    reference = _reference_hashes(
+        target, theirs, as_string=not same_types, cache={} if cache is None else cache
+    )
+    rows = typed.frame.lazy()
+    if column.null_count():  # else skip a filter that keeps all
+        rows = rows.filter(_present([mine]))
+    return (
+        missing_hashes(
+            rows.select(LINE, text_name(mine), _as_key(mine, same_types).hash().alias(HASH)),
+            reference,
+            typed.frame.height,
+        )
+        .select(LINE, _shown([mine]).alias("value"))
+        .collect()
+    )
+
+
 def check_foreign_key(
     typed: TypedTable,
     fk: ForeignKey,
@@ -248,46 +307,26 @@ def check_foreign_key(
         for mine, theirs in zip(left, right, strict=True)
     )
 
-    def as_key(column: str) -> pl.Expr:
-        return pl.col(column) if same_types else pl.col(column).cast(pl.String)
-
-    present = ~pl.all_horizontal([pl.col(c).is_null() for c in left])
     if len(left) == 1:
-        column = typed.frame.get_column(left[0])
-        if same_types and not column.null_count() and covers(column, target.frame[right[0]]):
-            unmatched = pl.DataFrame(
-                schema={LINE: pl.Int64, "value": pl.String}
-            )  # every value found, exactly
-        else:
-            # A value whose hash is not among the reference hashes is certainly missing;
-            # comparing 64-bit hashes is several times faster than comparing strings. (A
-            # hash collision could hide one missing key: odds about rows / 2**64.)
-            reference = _reference_hashes(
-                target, right[0], as_string=not same_types, cache={} if cache is None else cache
-            )
-            rows = typed.frame.lazy()
-            if column.null_count():  # else skip a filter that keeps all
-                rows = rows.filter(present)
-            unmatched = (
-                missing_hashes(
-                    rows.select(LINE, text_name(left[0]), as_key(left[0]).hash().alias(HASH)),
-                    reference,
-                    typed.frame.height,
-                )
-                .select(LINE, _shown(left).alias("value"))
-                .collect()
-            )
+        unmatched = _unmatched_values(typed, target, left[0], right[0], same_types, cache)
         if settles:
             trusted = right[0] not in target.flagged
             values = unmatched.get_column("value") if trusted else None
             check_deferred(typed, left[0], settles, values, out)
     else:
         keys = target.frame.select(
-            [as_key(theirs).alias(mine) for mine, theirs in zip(left, right, strict=True)]
+            [
+                _as_key(theirs, same_types).alias(mine)
+                for mine, theirs in zip(left, right, strict=True)
+            ]
         ).unique()
         unmatched = (
-            typed.frame.filter(present)
-            .select(LINE, *[as_key(c).alias(c) for c in left], _shown(left).alias("value"))
+            typed.frame.filter(_present(left))
+            .select(
+                LINE,
+                *[_as_key(c, same_types).alias(c) for c in left],
+                _shown(left).alias("value"),
+            )
             .join(keys, on=left, how="anti")
             .select(LINE, "value")
         )

@@ -1,7 +1,10 @@
 """Pandera (polars backend) schemas built at run time from Table Schema constraints.
 
-Every constraint becomes one custom :class:`pandera.polars.Check` named after its rule,
-so ``failure_cases`` say which rule failed on which row; nulls pass every check (the
+Every constraint becomes one :class:`pandera.polars.Check` named after its rule, so
+``failure_cases`` say which rule failed on which row: Pandera's built-in check where one
+states the constraint (``isin``, ``str_matches``, ``str_length``, the comparisons), a
+custom one where none does (``unique`` reports repeats after the first, not every copy;
+bounds of a number reject NaN; lengths of non-text values). Nulls pass every check (the
 ``required`` constraint is Pandera's ``nullable=False``).
 """
 
@@ -37,6 +40,10 @@ class ColumnRule:
     #: A cheaper condition that implies ``passes``, for the screening pass only (a cell
     #: it fails may still pass: Pandera then decides, with ``passes``).
     screen: Callable[[pl.Expr], pl.Expr] | None = None
+    #: Pandera's built-in check stating the same condition as ``passes``, as the name of
+    #: its :class:`pandera.polars.Check` constructor and its arguments; ``None`` when no
+    #: built-in states the rule.
+    builtin: tuple[str, Mapping[str, Any]] | None = None
 
 
 def _check(
@@ -44,13 +51,25 @@ def _check(
     expected: str,
     build: Callable[..., pl.Expr],
     screen: Callable[[pl.Expr], pl.Expr] | None = None,
+    builtin: tuple[str, Mapping[str, Any]] | None = None,
 ) -> ColumnRule:
-    return ColumnRule(rule, expected, build, screen)
+    return ColumnRule(rule, expected, build, screen, builtin)
 
 
 def pandera_check(rule: ColumnRule) -> pa.Check:
-    """The Pandera check of ``rule`` (nulls pass; ``required`` is ``nullable=False``)."""
+    """The Pandera check of ``rule`` (nulls pass; ``required`` is ``nullable=False``).
+
+    Named after the rule, and with the rule as its error text, so that ``failure_cases``
+    name the rule whether the check is built in or not.
+    """
     import pandera.polars as pa
+
+    if rule.builtin is not None:
+        constructor, arguments = rule.builtin
+        check: pa.Check = getattr(pa.Check, constructor)(
+            **arguments, name=rule.rule, error=rule.rule
+        )
+        return check
 
     def run(data: Any) -> pl.LazyFrame:
         column = pl.col(data.key)
@@ -60,6 +79,23 @@ def pandera_check(rule: ColumnRule) -> pa.Check:
         return result
 
     return pa.Check(run, name=rule.rule)
+
+
+#: Pandera's built-in comparison for each bound of the Table Schema.
+_BOUND_CHECKS = {
+    "minimum": "greater_than_or_equal_to",
+    "maximum": "less_than_or_equal_to",
+    "exclusiveMinimum": "greater_than",
+    "exclusiveMaximum": "less_than",
+}
+
+
+def _bound_builtin(field: Field, name: str, value: Any) -> tuple[str, Mapping[str, Any]] | None:
+    """Pandera's comparison, except for a number: its bound must also reject NaN."""
+    if field.type == "number":
+        return None
+    argument = "min_value" if name in ("minimum", "exclusiveMinimum") else "max_value"
+    return _BOUND_CHECKS[name], {argument: parse_constraint(field, value)}
 
 
 def _bound(field: Field, name: str, value: Any) -> Callable[[pl.Expr], pl.Expr]:
@@ -116,7 +152,12 @@ def column_rules(field: Field) -> list[ColumnRule]:
         shown = ", ".join(str(value) for value in field.enum[:12])
         more = ", …" if len(field.enum) > 12 else ""
         checks.append(
-            _check("enum", f"one of {shown}{more}", lambda c, allowed=allowed: c.is_in(allowed))
+            _check(
+                "enum",
+                f"one of {shown}{more}",
+                lambda c, allowed=allowed: c.is_in(allowed),
+                builtin=("isin", {"allowed_values": allowed}),
+            )
         )
     pattern = constraints.get("pattern")
     if isinstance(pattern, str):
@@ -126,24 +167,47 @@ def column_rules(field: Field) -> list[ColumnRule]:
                 "pattern",
                 f"text matching {pattern}",
                 lambda c, anchored=anchored: c.str.contains(anchored),
+                builtin=("str_matches", {"pattern": anchored}),
             )
         )
+    checks.extend(_bound_rules(field))
+    checks.extend(_length_rules(field))
+    return checks
+
+
+def _bound_rules(field: Field) -> list[ColumnRule]:
+    """The checks of the field's minimum and maximum, exclusive or not."""
+    checks = []
     for name, (rule, words) in _BOUND_RULES.items():
-        if name in constraints:
+        if name in field.constraints:
+            value = field.constraints[name]
             checks.append(
-                _check(rule, f"{words} {constraints[name]}", _bound(field, name, constraints[name]))
+                _check(
+                    rule,
+                    f"{words} {value}",
+                    _bound(field, name, value),
+                    builtin=_bound_builtin(field, name, value),
+                )
             )
+    return checks
+
+
+def _length_rules(field: Field) -> list[ColumnRule]:
+    """The checks of the field's minLength and maxLength."""
+    checks = []
     for name, rule, words in (
         ("minLength", "min-length", "at least"),
         ("maxLength", "max-length", "at most"),
     ):
-        if name in constraints:
-            size = int(constraints[name])
+        if name in field.constraints:
+            size = int(field.constraints[name])
             longest = name == "maxLength"
             # No text has more characters than bytes, and bytes are counted without
             # decoding: a cheap proof of maxLength for the screen.
-            by_bytes = longest and typed_dtype(field) == pl.String()
-            screen = _bytes_at_most(size) if by_bytes else None
+            text = typed_dtype(field) == pl.String()
+            screen = _bytes_at_most(size) if longest and text else None
+            # Pandera's str_length counts characters of text only.
+            limit = {"max_value" if longest else "min_value": size}
             checks.append(
                 _check(
                     rule,
@@ -152,6 +216,7 @@ def column_rules(field: Field) -> list[ColumnRule]:
                         _length(c, field) <= size if longest else _length(c, field) >= size
                     ),
                     screen,
+                    ("str_length", limit) if text else None,
                 )
             )
     return checks

@@ -193,7 +193,62 @@ def _partitions(frame: pl.DataFrame, column: str) -> dict[tuple[Any, ...], pl.Da
     return parts
 
 
+def _citation_refs(citing: TypedTable, table_field: str, id_field: str) -> pl.DataFrame:
+    """The citations as (line, cited table, cited id, supports?), without those with no id."""
+    refs = citing.frame.select(
+        LINE,
+        pl.col(table_field).cast(pl.String),
+        pl.col(id_field).cast(pl.String),
+        (pl.col(STANCE_FIELD) == SUPPORTING_STANCE).alias("__supports")
+        if STANCE_FIELD in citing.schema.field_names
+        else pl.lit(True).alias("__supports"),
+    )
+    if refs.get_column(id_field).null_count():
+        refs = refs.filter(pl.col(id_field).is_not_null())
+    return refs
+
+
+def _dangling_citations(
+    part: pl.DataFrame, target: TypedTable | None, id_field: str, known_table: bool
+) -> pl.DataFrame | None:
+    """The citations of ``part`` (all naming one table) whose id is not in ``target``;
+    ``None`` when there is nothing to report."""
+    key = target.schema.primary_key if target is not None else ()
+    if target is None or len(key) != 1:
+        # An unknown table is an enum finding; its ids dangle too.
+        return None if known_table else part
+    if covers(part.get_column(id_field), target.frame[key[0]].cast(pl.String)):
+        return None  # every cited id exists
+    # Hash membership, as for foreign keys (keys.py): a miss is certain.
+    ids = target.frame.select(pl.col(key[0]).cast(pl.String).drop_nulls().hash())
+    return missing_hashes(
+        part.lazy().with_columns(pl.col(id_field).hash().alias(HASH)),
+        ids.to_series(),
+        part.height,
+    ).collect()
+
+
+def _uncited_rows(target: TypedTable, cited: pl.Series) -> pl.DataFrame | None:
+    """The rows of ``target`` whose id is not among the ``cited`` ids (``None`` if none)."""
+    key = target.schema.primary_key[0]
+    if covers(cited, target.frame[key].cast(pl.String)):
+        return None  # every row has a supporting citation
+    rows = target.frame.lazy()
+    if target.frame.get_column(key).null_count():
+        rows = rows.filter(pl.col(key).is_not_null())
+    return missing_hashes(
+        rows.select(
+            LINE,
+            pl.col(key).cast(pl.String),
+            pl.col(key).cast(pl.String).hash().alias(HASH),
+        ),
+        cited.hash(),
+        target.frame.height,
+    ).collect()
+
+
 def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
+    """Every citation names an existing record, and every fact row has a supporting one."""
     names = set(typed)
     for citing in typed.values():
         pair = _reference_pair(citing.schema, names)
@@ -202,37 +257,15 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
         table_field, id_field = pair
         fact_tables = [str(v) for v in citing.schema.field(table_field).enum or ()]
         out.ran("citation-target", RULES["citation-target"], citing.text.name)
-        refs = citing.frame.select(
-            LINE,
-            pl.col(table_field).cast(pl.String),
-            pl.col(id_field).cast(pl.String),
-            (pl.col(STANCE_FIELD) == SUPPORTING_STANCE).alias("__supports")
-            if STANCE_FIELD in citing.schema.field_names
-            else pl.lit(True).alias("__supports"),
-        )
         # One pass splits the citations by the table they name; each part is then matched
         # against that table's keys only.
-        if refs.get_column(id_field).null_count():
-            refs = refs.filter(pl.col(id_field).is_not_null())
-        parts = _partitions(refs, table_field)
+        parts = _partitions(_citation_refs(citing, table_field, id_field), table_field)
         for (name,), part in parts.items():
+            known = name is None or name in fact_tables
             target = typed.get(str(name)) if name in fact_tables else None
-            key = target.schema.primary_key if target is not None else ()
-            if target is None or len(key) != 1:
-                if name is not None and name not in fact_tables:
-                    dangling = part  # an unknown table is an enum finding; its ids dangle too
-                else:
-                    continue
-            elif covers(part.get_column(id_field), target.frame[key[0]].cast(pl.String)):
-                continue  # every cited id exists
-            else:
-                # Hash membership, as for foreign keys (keys.py): a miss is certain.
-                ids = target.frame.select(pl.col(key[0]).cast(pl.String).drop_nulls().hash())
-                dangling = missing_hashes(
-                    part.lazy().with_columns(pl.col(id_field).hash().alias(HASH)),
-                    ids.to_series(),
-                    part.height,
-                ).collect()
+            dangling = _dangling_citations(part, target, id_field, known)
+            if dangling is None:
+                continue
             out.add_rows(
                 citing.text,
                 dangling.sort(LINE),
@@ -245,8 +278,7 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
             )
         for name in fact_tables:
             target = typed[name]
-            key = target.schema.primary_key
-            if len(key) != 1:
+            if len(target.schema.primary_key) != 1:
                 continue
             out.ran("fact-cited", RULES["fact-cited"], name)
             named = parts.get((name,))
@@ -255,26 +287,16 @@ def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
                 if named is not None
                 else pl.Series(id_field, [], pl.String)
             )
-            if covers(cited, target.frame[key[0]].cast(pl.String)):
-                continue  # every row has a supporting citation
-            rows = target.frame.lazy()
-            if target.frame.get_column(key[0]).null_count():
-                rows = rows.filter(pl.col(key[0]).is_not_null())
-            uncited = missing_hashes(
-                rows.select(
-                    LINE,
-                    pl.col(key[0]).cast(pl.String),
-                    pl.col(key[0]).cast(pl.String).hash().alias(HASH),
-                ),
-                cited.hash(),
-                target.frame.height,
-            ).collect()
+            uncited = _uncited_rows(target, cited)
+            if uncited is None:
+                continue
+            key = target.schema.primary_key[0]
             out.add_rows(
                 target.text,
                 uncited,
-                key[0],
+                key,
                 "fact-cited",
-                lambda r, n=name, k=key[0], f=citing.text.resource.relpath: (
+                lambda r, n=name, k=key, f=citing.text.resource.relpath: (
                     f"expected at least one citation of {n} "
                     f"{r[k]!r} with {STANCE_FIELD} {SUPPORTING_STANCE} in {f}, found none"
                 ),
