@@ -21,6 +21,8 @@ from .errors import (
     PackageError,
     RelationsDataError,
     ReleaseError,
+    SiteError,
+    UnknownRecordError,
     UnknownTableError,
     UnknownVersionError,
     UnsafePathError,
@@ -31,7 +33,9 @@ if TYPE_CHECKING:
     from .diff import PackageDiff, diff_packages
     from .export import export
     from .loader import Package, TableName, load, load_package, scan, tables
+    from .records import evidence
     from .release import BuiltRelease, build_release
+    from .site import BuiltSite, build_site
     from .validation import Finding, Report, validate
     from .versioning import Bump, ReleaseCheck, check_release
 
@@ -39,6 +43,7 @@ __all__ = [
     "ArchiveError",
     "ArgumentError",
     "BuiltRelease",
+    "BuiltSite",
     "Bump",
     "DownloadError",
     "ExportError",
@@ -51,15 +56,19 @@ __all__ = [
     "ReleaseCheck",
     "ReleaseError",
     "Report",
+    "SiteError",
     "TableName",
+    "UnknownRecordError",
     "UnknownTableError",
     "UnknownVersionError",
     "UnsafePathError",
     "ValidationError",
     "__version__",
     "build_release",
+    "build_site",
     "check_release",
     "diff_packages",
+    "evidence",
     "export",
     "load",
     "load_package",
@@ -71,6 +80,7 @@ __all__ = [
 # Public name -> module that defines it; imported on first access (PEP 562).
 _LAZY = {
     "BuiltRelease": "release",
+    "BuiltSite": "site",
     "Bump": "versioning",
     "Finding": "validation",
     "Package": "loader",
@@ -79,8 +89,10 @@ _LAZY = {
     "Report": "validation",
     "TableName": "loader",
     "build_release": "release",
+    "build_site": "site",
     "check_release": "versioning",
     "diff_packages": "diff",
+    "evidence": "records",
     "export": "export",
     "load": "loader",
     "load_package": "loader",

@@ -29,6 +29,13 @@ class UnknownTableError(RelationsDataError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnknownRecordError(RelationsDataError, KeyError):
+    """A record id that no table of the data package holds."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0]) if self.args else ""
+
+
 class UnknownVersionError(RelationsDataError):
     """A version that is not in the registry of released versions."""
 
@@ -51,6 +58,10 @@ class ReleaseError(RelationsDataError):
 
 class ExportError(RelationsDataError):
     """An export cannot be written: a missing optional dependency or an unusable target."""
+
+
+class SiteError(RelationsDataError):
+    """The static site cannot be built: a missing optional dependency or unusable target."""
 
 
 class ArgumentError(RelationsDataError, ValueError):

@@ -7,12 +7,21 @@ place that knows about the terminal.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
 
 from ..errors import RelationsDataError
-from . import data_commands, export_commands, release_commands, validate_command
+from . import (
+    data_commands,
+    export_commands,
+    query_commands,
+    release_commands,
+    site_commands,
+    validate_command,
+)
 from .exit_status import EXIT_INVALID, EXIT_UNUSABLE
 
 __all__ = ["EXIT_INVALID", "EXIT_UNUSABLE", "main"]
@@ -25,6 +34,22 @@ class _Group(click.Group):
         except RelationsDataError as error:
             click.secho(f"Error: {error}", fg="red", err=True)
             ctx.exit(EXIT_UNUSABLE)
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly with success, as Unix tools
+            # do. Click before 8.2 exits 1, the status reserved for invalid data. Later
+            # writes (the interpreter's final flush) go to /dev/null instead of failing.
+            _silence_stdout()
+            ctx.exit(0)
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
+    finally:
+        os.close(devnull)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,10 +57,18 @@ class _Group(click.Group):
 def main() -> None:
     """relations-data: a source-cited dataset of Russia–Cambodia relations.
 
-    Validate, format, load, export and release the data package.
+    Validate, format, load, export, publish and query the data package.
     """
 
 
-for _module in (data_commands, validate_command, release_commands, export_commands):
+_MODULES = (
+    data_commands,
+    query_commands,
+    validate_command,
+    release_commands,
+    export_commands,
+    site_commands,
+)
+for _module in _MODULES:
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +12,7 @@ import click
 
 from ..canonical import format_package
 from .exit_status import EXIT_INVALID
+from .output import FORMATS, emit_frame
 
 
 @click.command("fmt")
@@ -53,7 +53,7 @@ def _sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> st
         raise click.BadParameter(str(error)) from None
 
 
-def _source_options(command: Any) -> Any:
+def source_options(command: Any) -> Any:
     """``--version`` and ``--source``: which data package to read (default: the bundled)."""
     command = click.option(
         "--source",
@@ -70,42 +70,110 @@ def _source_options(command: Any) -> Any:
     )(command)
 
 
+def _format_option(command: Any) -> Any:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table (wrapped to the terminal) for people, csv or json for programs.",
+    )(command)
+
+
+def _columns(value: str | None) -> list[str] | None:
+    return [c.strip() for c in value.split(",") if c.strip()] if value else None
+
+
+def _select(frame: Any, columns: list[str] | None, where: str | None) -> Any:
+    from ..errors import ArgumentError
+    from ..query import filter_frame
+
+    if where:
+        frame = filter_frame(frame, where)
+    if columns:
+        unknown = [c for c in columns if c not in frame.columns]
+        if unknown:
+            raise ArgumentError(
+                f"Unknown column(s) {', '.join(unknown)}: expected some of "
+                f"{', '.join(frame.columns)}."
+            )
+        frame = frame.select(columns)
+    return frame
+
+
+_COLUMNS_HELP = "Comma-separated columns to print, in this order."
+_WHERE_HELP = "Only rows matching this SQL condition, e.g. \"status = 'occurred'\"."
+
+
 @click.command("tables")
-@_source_options
-def tables_command(version: str | None, source: str | None) -> None:
+@_format_option
+@click.option("--columns", help=_COLUMNS_HELP + " (name, rows, title, description)")
+@click.option("--where", help=_WHERE_HELP)
+@source_options
+def tables_command(
+    fmt: str, columns: str | None, where: str | None, version: str | None, source: str | None
+) -> None:
     """List the tables: name, number of rows and description.
 
-    Example: relations-data tables
+    \b
+    Examples:
+      relations-data tables
+      relations-data tables --where "rows > 20" --columns name,rows --format csv
     """
+    import polars as pl
+
     from ..loader import summarize_tables
 
     summaries = summarize_tables(version=version, source=source)
-    width = max(len("table"), *(len(s.name) for s in summaries))
-    click.echo(f"{'table':<{width}}  {'rows':>8}  description")
-    for summary in summaries:
-        click.echo(f"{summary.name:<{width}}  {summary.rows:>8}  {summary.description}")
+    frame = pl.DataFrame(
+        [s._asdict() for s in summaries],
+        schema={"name": pl.String, "rows": pl.Int64, "title": pl.String, "description": pl.String},
+    )
+    frame = _select(frame, _columns(columns) or ["name", "rows", "description"], where)
+    emit_frame(frame, fmt)
 
 
 @click.command("show")
 @click.argument("table")
 @click.option(
-    "--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0), help="Rows."
+    "--limit",
+    "-n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Rows (0: all).",
 )
-@_source_options
-def show_command(table: str, limit: int, version: str | None, source: str | None) -> None:
-    """Print the first rows of TABLE with the dtypes of its columns.
+@_format_option
+@click.option("--columns", help=_COLUMNS_HELP)
+@click.option("--where", help=_WHERE_HELP)
+@source_options
+def show_command(  # noqa: PLR0917 (click passes each option as an argument)
+    table: str,
+    limit: int,
+    fmt: str,
+    columns: str | None,
+    where: str | None,
+    version: str | None,
+    source: str | None,
+) -> None:
+    """Print the first rows of TABLE, optionally filtered and narrowed to some columns.
 
-    Example: relations-data show events --limit 5
+    \b
+    Examples:
+      relations-data show events --limit 5
+      relations-data show events --where "date_precision = 'day'" --columns id,summary
+      relations-data show citations --format csv --limit 0 > citations.csv
     """
-    import polars as pl
-
     from ..loader import load
 
-    frame = load(table, version=version, source=source)  # type: ignore[arg-type]
-    columns = shutil.get_terminal_size().columns
-    with pl.Config(tbl_rows=limit, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=columns):
-        click.echo(frame.head(limit))
-    click.echo(f"{min(limit, frame.height)} of {frame.height} rows of {table}.")
+    frame = _select(load(table, version=version, source=source), _columns(columns), where)  # type: ignore[arg-type]
+    total = frame.height
+    if limit:
+        frame = frame.head(limit)
+    emit_frame(frame, fmt)
+    if fmt == "table":
+        click.echo(f"{frame.height} of {total} rows of {table}.")
 
 
 class _ClickProgress:
