@@ -115,6 +115,7 @@ def test_json_report_structure_is_stable(invalid_root) -> None:
         "valid",
         "source",
         "engines",
+        "notes",
         "tables",
         "checks",
         "summary",

@@ -16,12 +16,7 @@ from benchmarks._scale import build_package
 from relations_data.package import DataPackage, open_package
 from relations_data.schema import Field
 from relations_data.validation import Report, validate
-from relations_data.validation.semantic import (
-    COUNTRY_NAMES,
-    ISO3_PATTERN,
-    _reference_pair,
-    intervals,
-)
+from relations_data.validation.declared import declared
 from relations_data.validation.typed import STRUCTURAL_RULES as STRUCTURAL
 from tests.conftest import ROOT
 
@@ -176,61 +171,54 @@ def _duplicate(table: str) -> Callable[[Path, int], int]:
 
 
 def semantic_violations(package: DataPackage) -> list[Violation]:
-    """One violation per semantic rule and the columns the rule applies to."""
+    """One violation per project rule and the columns the schemas declare it on."""
     found: list[Violation] = []
-    names = set(package.table_names)
     for resource in package.resources:
-        schema, table = resource.schema, resource.name
-        for interval in intervals(schema):
-            found.append(
-                Violation(
-                    "date-order",
-                    table,
-                    interval.end,
-                    _backwards(table, interval.start, interval.end),
-                )
-            )
-            if interval.precision:
+        table = resource.name
+        for use in declared(resource):
+            field = use.field or ""
+            if use.rule == "date-order":
+                start = str(use.params["start"])
+                found.append(Violation("date-order", table, field, _backwards(table, start, field)))
+            elif use.rule == "date-precision":
+                precision = str(use.params["precision"])
                 found.append(
-                    Violation(
-                        "date-precision", table, interval.end, _precision(table, interval.precision)
+                    Violation("date-precision", table, field, _precision(table, precision))
+                )
+            elif use.rule == "iso-country":
+                found.append(Violation("iso-country", table, field, _cell(table, field, "XXX")))
+            elif use.rule == "iso-currency":
+                found.append(Violation("iso-currency", table, field, _cell(table, field, "QQQ")))
+            elif use.rule == "imo-check-digit":
+                found.append(Violation(use.rule, table, field, _cell(table, field, "1234568")))
+            elif use.rule == "formula-trigger":
+                for free in resource.schema.fields:
+                    if (
+                        free.type == "string"
+                        and free.enum is None
+                        and "pattern" not in free.constraints
+                    ):
+                        found.append(
+                            Violation(use.rule, table, free.name, _cell(table, free.name, "=1+2 x"))
+                        )
+            elif use.rule == "citation-target":
+                ids = str(use.params["id"])
+                found.append(Violation(use.rule, table, ids, _cell(table, ids, "zz-gone")))
+            elif use.rule == "fact-cited":
+                pair = (field, str(use.params["id"]))
+                enum = resource.schema.field(field).enum or ()
+                for fact in use.params.get("tables", enum):
+                    found.append(
+                        Violation(use.rule, str(fact), "", _uncite(table, pair, str(fact)))
                     )
-                )
-        for field in schema.fields:
-            iso = field.name in COUNTRY_NAMES or field.constraints.get("pattern") == ISO3_PATTERN
-            if iso and "currency" not in field.name:
+            elif use.rule == "actor-validity":
+                fk = next(k for k in resource.schema.foreign_keys if k.fields == (field,))
+                valid_to = str(use.params["valid"][1])
                 found.append(
-                    Violation("iso-country", table, field.name, _cell(table, field.name, "XXX"))
+                    Violation(use.rule, "", "", _cell(fk.resource, valid_to, "1990-01-01"))
                 )
-            if field.name == "imo":
-                found.append(
-                    Violation(
-                        "imo-check-digit", table, field.name, _cell(table, field.name, "1234568")
-                    )
-                )
-            if field.type == "string" and field.enum is None and "pattern" not in field.constraints:
-                found.append(
-                    Violation(
-                        "formula-trigger",
-                        table,
-                        field.name,
-                        _cell(table, field.name, "=1+2 text here"),
-                    )
-                )
-        pair = _reference_pair(schema, names)
-        if pair is not None:
-            found.append(
-                Violation("citation-target", table, pair[1], _cell(table, pair[1], "zz-gone"))
-            )
-            for fact in schema.field(pair[0]).enum or ():
-                found.append(
-                    Violation("fact-cited", str(fact), "", _uncite(table, pair, str(fact)))
-                )
-        if {"valid_from", "valid_to"} <= set(schema.field_names):
-            found.append(
-                Violation("actor-validity", "", "", _cell(table, "valid_to", "1990-01-01"))
-            )
-        found.append(Violation("canonical-form", table, "", _swap_rows(table)))
+            elif use.rule == "canonical-form":
+                found.append(Violation(use.rule, table, "", _swap_rows(table)))
     return found
 
 

@@ -11,6 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Custom Table Schema property (on a field or on the schema) naming the project rules
+#: that apply there, e.g. ``"relations-data:rules": ["iso-country"]``
+#: (``docs/validation.md``, "Declaring the project rules").
+RULES_PROPERTY = "relations-data:rules"
+
 TABLE_SCHEMA_TYPES = frozenset(
     {
         "string",
@@ -45,6 +50,9 @@ class Field:
     enum_descriptions: Mapping[str, str] = field(default_factory=dict)
     true_values: tuple[str, ...] = ("true", "True", "TRUE", "1")
     false_values: tuple[str, ...] = ("false", "False", "FALSE", "0")
+    #: The project rules declared on the field (:data:`RULES_PROPERTY`), as written:
+    #: rule names, or objects ``{"rule": name, ...parameters}``.
+    rules: tuple[Any, ...] = ()
 
     @property
     def required(self) -> bool:
@@ -71,6 +79,7 @@ class Field:
             enum_descriptions=dict(descriptor.get("enumDescriptions", {})),
             true_values=tuple(descriptor.get("trueValues", cls.true_values)),
             false_values=tuple(descriptor.get("falseValues", cls.false_values)),
+            rules=_as_list(descriptor.get(RULES_PROPERTY, ())),
         )
 
 
@@ -92,6 +101,8 @@ class TableSchema:
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     missing_values: tuple[str, ...] = ("",)
+    #: The project rules declared for the whole table (:data:`RULES_PROPERTY`).
+    rules: tuple[Any, ...] = ()
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -125,8 +136,14 @@ class TableSchema:
             primary_key=_as_tuple(primary_key),
             foreign_keys=tuple(foreign_keys),
             missing_values=tuple(descriptor.get("missingValues", [""])),
+            rules=_as_list(descriptor.get(RULES_PROPERTY, ())),
         )
 
 
 def _as_tuple(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _as_list(value: Any) -> tuple[Any, ...]:
+    """A declaration as a tuple (one rule may be written without the list)."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,)

@@ -32,7 +32,14 @@ _ENGINES = {
     show_default=True,
     help="text for people, json for programs, github for GitHub Actions annotations.",
 )
-def validate_command(path: Path | None, engine: str, format_: str) -> None:
+@click.option(
+    "--rules/--no-rules",
+    default=None,
+    help="Run (or skip) the project rules the Table Schemas declare "
+    "(relations-data:rules). Default: run them when datapackage.json declares "
+    '"relations-data:profile": 1; otherwise only Table Schema rules run.',
+)
+def validate_command(path: Path | None, engine: str, format_: str, rules: bool | None) -> None:
     """Validate the data package at PATH (default: the bundled package).
 
     PATH is a folder holding datapackage.json, a datapackage.json, or a release .zip.
@@ -44,10 +51,11 @@ def validate_command(path: Path | None, engine: str, format_: str) -> None:
       relations-data validate . --engine polars
       relations-data validate relations-data-1.0.0.zip --format json
       relations-data validate --format github
+      relations-data validate other-package/ --rules
     """
     from ..validation import validate
 
-    report = validate(path, engines=_ENGINES[engine])
+    report = validate(path, engines=_ENGINES[engine], rules=rules)
     rendered = {"text": report.to_text, "json": report.to_json, "github": report.to_github}
     click.echo(rendered[format_](), nl=False)
     if not report.valid:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import PackageError
 from ..package import DataPackage, open_package
+from .declared import PROFILE_PROPERTY, Declarations
 from .reading import TextTable, read_package
 from .report import REPORT_VERSION, CheckResult, Finding, Report, TableSummary
 
@@ -42,6 +43,7 @@ def validate(
     source: str | Path | DataPackage | None = None,
     *,
     engines: Iterable[str] = ENGINES,
+    rules: bool | None = None,
 ) -> Report:
     """Validate a data package and report every finding of every engine.
 
@@ -52,7 +54,13 @@ def validate(
         ``datapackage.json`` file, a release ``.zip``, or an opened package.
     engines
         Which engines to run: ``"polars"`` (Pandera schemas built from the Table
-        Schemas plus the semantic rules) and/or ``"frictionless"``.
+        Schemas plus the project rules) and/or ``"frictionless"``.
+    rules
+        Whether the Polars engine also runs the project rules the Table Schemas declare
+        (``relations-data:rules``): ``None`` (default) when the descriptor declares the
+        package a relations-data package (``relations-data:profile``), ``True`` or
+        ``False`` to opt in or out. Otherwise only Table Schema rules run, and the report
+        says so.
 
     Returns
     -------
@@ -73,21 +81,27 @@ def validate(
             f"expected engines among {', '.join(ENGINES)}, found {', '.join(unknown) or 'none'}."
         )
     package = source if isinstance(source, DataPackage) else open_package(source)
-    return _run(package, source, chosen)
+    return _run(package, source, chosen, rules)
 
 
 def _run(
-    package: DataPackage, source: str | Path | DataPackage | None, chosen: tuple[str, ...]
+    package: DataPackage,
+    source: str | Path | DataPackage | None,
+    chosen: tuple[str, ...],
+    rules: bool | None,
 ) -> Report:
     """Read every table, then run the ``chosen`` engines on them."""
     checks = None
-    if "polars" in chosen:
+    declarations = Declarations.of(package, rules) if "polars" in chosen else None
+    if declarations is not None:
         from .polars_engine import TableChecks
 
-        checks = TableChecks(package.resources)
+        checks = TableChecks(package.resources, declarations)
     try:
         tables = read_package(package, checks.submit if checks is not None else None)
-        return _report(package, source, chosen, tables, checks)
+        report = _report(package, source, chosen, tables, checks)
+        report.notes.extend(_rule_notes(package, rules, declarations))
+        return report
     finally:
         if checks is not None:
             checks.close()
@@ -122,7 +136,7 @@ def _report(
 
         try:
             collector, typed, single = polars_engine.run(tables, checks)
-            semantic.run(tables, typed, collector, single)
+            semantic.run(tables, typed, collector, single, checks.declarations if checks else None)
         except pl.exceptions.PolarsError as error:
             # Schemas are checked up front; this is the net for combinations they miss.
             raise PackageError(
@@ -138,6 +152,25 @@ def _report(
         report.findings.extend(collector.findings)
         report.checks.extend(collector.checks())
     return report
+
+
+def _rule_notes(
+    package: DataPackage, rules: bool | None, declarations: Declarations | None
+) -> list[str]:
+    """What the report says about the project rules: which ran, and why."""
+    if declarations is None:
+        return ["Only Table Schema rules ran (the project rules belong to the polars engine)."]
+    if declarations.uses:
+        why = "as asked (--rules)" if rules else f"the package declares {PROFILE_PROPERTY}"
+        return [f"Project rules ran where the Table Schemas declare them ({why})."]
+    if rules is False:
+        return ["Only Table Schema rules ran (project rules turned off, --no-rules)."]
+    if rules:
+        return ["Only Table Schema rules ran: no Table Schema declares a project rule."]
+    return [
+        f"Only Table Schema rules ran: the package does not declare {PROFILE_PROPERTY} "
+        "(use --rules to run the project rules its Table Schemas declare)."
+    ]
 
 
 def _deduplicated(findings: list[Finding]) -> list[Finding]:

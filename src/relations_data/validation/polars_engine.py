@@ -22,6 +22,7 @@ import polars as pl
 from ..package import Resource
 from ..schema import Field
 from .casting import can_fail, fast_expression, typed_dtype, typed_expression
+from .declared import NONE, Declarations
 from .findings import Collector, merge
 from .keys import ReferenceCache, check_foreign_key, check_primary_key
 from .pandera_checks import Deferred, deferred_rules, run_pandera
@@ -131,7 +132,9 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
 TableResult = tuple[Collector, TypedTable, Collector]
 
 
-def _table_checks(table: TextTable, deferred: Mapping[str, Collection[str]]) -> TableResult:
+def _table_checks(
+    table: TextTable, deferred: Mapping[str, Collection[str]], declarations: Declarations
+) -> TableResult:
     """Types, column constraints (but the ``deferred`` ones, which wait for the foreign
     keys), the primary key and the single-table semantic rules of one table, each in its
     own collector."""
@@ -141,7 +144,7 @@ def _table_checks(table: TextTable, deferred: Mapping[str, Collection[str]]) -> 
     flagged = run_pandera(typed, type_errors, out, deferred)
     ordered = check_primary_key(typed, out)
     typed = replace(typed, key_sorted=ordered, flagged=frozenset(flagged))
-    return out, typed, table_rules(table, typed)
+    return out, typed, table_rules(table, typed, declarations)
 
 
 class TableChecks:
@@ -153,8 +156,9 @@ class TableChecks:
     order, whatever order the tables were read in.
     """
 
-    def __init__(self, resources: Iterable[Resource]) -> None:
+    def __init__(self, resources: Iterable[Resource], declarations: Declarations = NONE) -> None:
         self._resources = tuple(resources)
+        self.declarations = declarations
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="table-checks")
         self._pending: dict[str, Future[TableResult]] = {}
 
@@ -166,7 +170,9 @@ class TableChecks:
 
     def submit(self, table: TextTable) -> None:
         fields = {name: rules for name, (_, rules) in self.deferred.get(table.name, {}).items()}
-        self._pending[table.name] = self._pool.submit(_table_checks, table, fields)
+        self._pending[table.name] = self._pool.submit(
+            _table_checks, table, fields, self.declarations
+        )
 
     def results(self, names: Iterable[str]) -> list[TableResult]:
         """The results of the tables ``names``, in that order."""

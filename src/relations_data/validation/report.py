@@ -92,6 +92,9 @@ class Report:
     checks: list[CheckResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     root: Path | None = None
+    #: What ran beyond the findings: whether the project rules ran, resources handed to
+    #: another engine, and why.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -116,6 +119,7 @@ class Report:
     def to_text(self) -> str:
         """Findings grouped by table, then tables, checks and a summary line."""
         lines: list[str] = [f"Validated {self.source} with {' and '.join(self.engines)}."]
+        lines.extend(f"Note: {note}" for note in self.notes)
         findings = self.sorted_findings()
         by_table: dict[str, list[Finding]] = {}
         for finding in findings:
@@ -173,6 +177,7 @@ class Report:
             "valid": self.valid,
             "source": self.source,
             "engines": list(self.engines),
+            "notes": list(self.notes),
             "tables": [
                 {"name": t.name, "file": t.file, "rows": t.rows, "columns": list(t.columns)}
                 for t in self.tables

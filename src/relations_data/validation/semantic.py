@@ -1,32 +1,34 @@
-"""Rules Table Schema cannot express, as Polars expressions over the typed tables.
+"""The project's rules, which Table Schema cannot express, as Polars expressions.
 
-Which columns each rule applies to is derived from the schemas by naming rules and
-constraints (documented in ``docs/validation.md``), never from a list of tables:
+They run only where a package declares them (:mod:`.declared`): each rule applies to
+the fields (or tables) whose Table Schema lists it under ``relations-data:rules``,
+with the fields it compares named as parameters. Nothing here is inferred from a
+column's name:
 
-* an *interval* is a pair of date fields ``X``/``X_end``, ``X_start``/``X_end``,
-  ``start``/``end`` or ``X_from``/``X_to``; its *precision* is the string field named
-  ``<start>_precision``, ``<prefix>_precision`` or the table's only ``*precision`` field;
-* a *polymorphic reference* is a field ``X_table`` whose enum values are table names,
-  with its sibling ``X_id``; the enum lists the *fact tables* that need a citation;
-* a *validity* is the pair ``valid_from``/``valid_to``; an *event table* has an interval
-  whose start and end are both required; a table with foreign keys to a table with a
-  validity and to an event table links the two (``event_actors``);
-* ISO 3166-1 alpha-3 codes are fields named ``country`` or ``flag`` or whose pattern is
-  ``^[A-Z]{3}$`` (ISO 4217 when the field is named ``currency``); IMO numbers are
-  fields named ``imo``.
+* ``date-order`` on an interval's end names its ``start``; ``date-precision`` on a
+  date names its ``precision`` field and whether the date is the ``start`` or the
+  ``end`` of its period;
+* ``citation-target`` and ``fact-cited`` on a polymorphic reference (a field naming a
+  table) name the ``id`` field beside it; ``fact-cited`` also the ``stance`` field and
+  its ``supports`` value, and the ``tables`` each of whose rows needs such a citation
+  (the reference's enum by default);
+* ``actor-validity`` on a link table's foreign key names the ``event`` foreign key,
+  the ``valid`` from/to fields of the first key's table and the ``during`` start/end
+  fields of the event's table;
+* ``iso-country``, ``iso-currency`` and ``imo-check-digit`` take no parameters.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import polars as pl
 
-from ..schema import TableSchema
+from ..errors import PackageError
+from ..schema import ForeignKey, TableSchema
+from .declared import NONE, Declarations, RuleUse
 from .findings import Collector, merge
 from .keys import HASH, covers, missing_hashes
 from .reading import LINE, TextTable
@@ -47,55 +49,19 @@ RULES = {
     **TEXT_RULES,
 }
 
-#: Stance a citation needs to count as support for its record (rule "fact-cited").
+#: Stance a citation needs to count as support when ``fact-cited`` names none.
 SUPPORTING_STANCE = "supports"
-STANCE_FIELD = "stance"
-VALIDITY = ("valid_from", "valid_to")
-ISO3_PATTERN = "^[A-Z]{3}$"
-COUNTRY_NAMES = ("country", "flag")
 
 
 @dataclass(frozen=True)
 class Interval:
     start: str
     end: str
-    precision: str | None
 
 
-def intervals(schema: TableSchema) -> list[Interval]:
-    """The (start, end, precision) triples of a table, found by the naming rule."""
-    dates = {f.name for f in schema.fields if f.type == "date"}
-    precisions = [
-        f.name for f in schema.fields if f.name.endswith("precision") and f.type == "string"
-    ]
-    found: list[Interval] = []
-    for end in schema.field_names:
-        if end not in dates:
-            continue
-        candidates: list[str] = []
-        if end == "end" or end.endswith("_end"):
-            candidates += [end[: -len("end")] + "start", end[: -len("_end")]]
-        if end.endswith("_to"):
-            candidates.append(end[: -len("_to")] + "_from")
-        start = next((c for c in candidates if c in dates and c != end), None)
-        if start is None:
-            continue
-        prefix = re.sub(r"_?start$", "", start)
-        options = [f"{start}_precision", f"{prefix}_precision" if prefix else ""]
-        precision = next((p for p in options if p in precisions), None)
-        if precision is None and len(precisions) == 1:
-            precision = precisions[0]
-        found.append(Interval(start, end, precision))
-    return found
-
-
-def _reference_pair(schema: TableSchema, tables: set[str]) -> tuple[str, str] | None:
-    for field in schema.fields:
-        if field.name.endswith("_table") and field.enum and set(field.enum) <= tables:
-            sibling = field.name[: -len("_table")] + "_id"
-            if sibling in schema.field_names:
-                return field.name, sibling
-    return None
+def intervals(uses: list[RuleUse]) -> list[Interval]:
+    """The (start, end) pairs that ``date-order`` declarations name."""
+    return [Interval(str(u.params["start"]), str(u.field)) for u in uses if u.rule == "date-order"]
 
 
 @cache
@@ -121,12 +87,12 @@ def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.
 # -- rules ----------------------------------------------------------------------------
 
 
-def check_intervals(typed: TypedTable, out: Collector) -> None:
+def check_intervals(typed: TypedTable, out: Collector, uses: list[RuleUse]) -> None:
     table = typed.text
     # (condition, column, rule, value columns, message) of every interval check; one pass
     # screens them all, and failing rows are materialised only for conditions that hold.
     checks: list[tuple[pl.Expr, str, str, list[pl.Expr], Any]] = []
-    for interval in intervals(typed.schema):
+    for interval in intervals(uses):
         start, end = pl.col(interval.start), pl.col(interval.end)
         out.ran("date-order", RULES["date-order"], table.name)
         checks.append(
@@ -143,27 +109,34 @@ def check_intervals(typed: TypedTable, out: Collector) -> None:
                 ),
             )
         )
-        if interval.precision is None:
+    for use in uses:
+        if use.rule != "date-precision" or use.field is None:
             continue
         out.ran("date-precision", RULES["date-precision"], table.name)
-        precision = pl.col(interval.precision)
-        # The day after the end opens a month (or year) exactly when the end closes one;
+        column, precision_field = use.field, str(use.params["precision"])
+        precision, date = pl.col(precision_field), pl.col(column)
+        # The day after an end opens a month (or year) exactly when the end closes one;
         # a day count plus one is far cheaper than ``dt.month_end`` on every row.
-        following = (end.to_physical() + 1).cast(pl.Date)
+        following = (date.to_physical() + 1).cast(pl.Date)
         bounds = (
-            ("month", interval.start, start.dt.day() == 1, "the first day of a month"),
-            ("month", interval.end, following.dt.day() == 1, "the last day of a month"),
-            ("year", interval.start, start.dt.ordinal_day() == 1, "1 January"),
-            ("year", interval.end, following.dt.ordinal_day() == 1, "31 December"),
+            (
+                ("month", date.dt.day() == 1, "the first day of a month"),
+                ("year", date.dt.ordinal_day() == 1, "1 January"),
+            )
+            if use.params["bound"] == "start"
+            else (
+                ("month", following.dt.day() == 1, "the last day of a month"),
+                ("year", following.dt.ordinal_day() == 1, "31 December"),
+            )
         )
-        for unit, column, ok, expected in bounds:
+        for unit, ok, expected in bounds:
             checks.append(
                 (
                     (precision == unit) & ~ok,
                     column,
                     "date-precision",
                     [pl.col(text_name(column)).alias("value")],
-                    lambda r, e=expected, u=unit, p=interval.precision: (
+                    lambda r, e=expected, u=unit, p=precision_field: (
                         f"expected {e} since {p} is {u}, found {r['value']}"
                     ),
                 )
@@ -193,167 +166,167 @@ def _partitions(frame: pl.DataFrame, column: str) -> dict[tuple[Any, ...], pl.Da
     return parts
 
 
-def _citation_refs(citing: TypedTable, table_field: str, id_field: str) -> pl.DataFrame:
-    """The citations as (line, cited table, cited id, supports?), without those with no id."""
-    refs = citing.frame.select(
-        LINE,
-        pl.col(table_field).cast(pl.String),
-        pl.col(id_field).cast(pl.String),
-        (pl.col(STANCE_FIELD) == SUPPORTING_STANCE).alias("__supports")
-        if STANCE_FIELD in citing.schema.field_names
-        else pl.lit(True).alias("__supports"),
+def _references(declarations: Declarations) -> dict[tuple[str, str, str], list[RuleUse]]:
+    """Citation declarations grouped by (citing table, table field, id field)."""
+    groups: dict[tuple[str, str, str], list[RuleUse]] = {}
+    for use in declarations.of_rule("citation-target") + declarations.of_rule("fact-cited"):
+        groups.setdefault((use.table, str(use.field), str(use.params["id"])), []).append(use)
+    return groups
+
+
+def check_citations(
+    typed: dict[str, TypedTable], out: Collector, declarations: Declarations
+) -> None:
+    for (citing_name, table_field, id_field), uses in _references(declarations).items():
+        citing = typed[citing_name]
+        known = [str(v) for v in citing.schema.field(table_field).enum or typed]
+        targeted = any(u.rule == "citation-target" for u in uses)
+        supported = [u for u in uses if u.rule == "fact-cited"]
+        stance = next((u.text("stance") for u in supported if u.text("stance")), None)
+        supports = next((u.text("supports") for u in supported if u.text("supports")), None)
+        supports = supports or SUPPORTING_STANCE
+        refs = citing.frame.select(
+            LINE,
+            pl.col(table_field).cast(pl.String),
+            pl.col(id_field).cast(pl.String),
+            (pl.col(stance) == supports).alias("__supports")
+            if stance is not None
+            else pl.lit(True).alias("__supports"),
+        )
+        # One pass splits the citations by the table they name; each part is then matched
+        # against that table's keys only.
+        if refs.get_column(id_field).null_count():
+            refs = refs.filter(pl.col(id_field).is_not_null())
+        parts = _partitions(refs, table_field)
+        if targeted:
+            out.ran("citation-target", RULES["citation-target"], citing_name)
+            _check_targets(typed, out, citing, parts, known, (table_field, id_field))
+        for use in supported:
+            tables = use.texts("tables") or tuple(known)
+            for name in tables:
+                if name in typed:
+                    stated = f"{stance} {supports}" if stance is not None else "any stance"
+                    _check_cited(typed[name], out, citing, parts.get((name,)), id_field, stated)
+
+
+def _check_targets(  # noqa: PLR0917 - the tables, the citing part and its fields
+    typed: dict[str, TypedTable],
+    out: Collector,
+    citing: TypedTable,
+    parts: dict[tuple[Any, ...], pl.DataFrame],
+    known: list[str],
+    pair: tuple[str, str],
+) -> None:
+    table_field, id_field = pair
+    for (name,), part in parts.items():
+        target = typed.get(str(name)) if name in known else None
+        key = target.schema.primary_key if target is not None else ()
+        if target is None or len(key) != 1:
+            if name is not None and name not in known:
+                dangling = part  # an unknown table is an enum finding; its ids dangle too
+            else:
+                continue
+        elif covers(part.get_column(id_field), target.frame[key[0]].cast(pl.String)):
+            continue  # every cited id exists
+        else:
+            # Hash membership, as for foreign keys (keys.py): a miss is certain.
+            ids = target.frame.select(pl.col(key[0]).cast(pl.String).drop_nulls().hash())
+            dangling = missing_hashes(
+                part.lazy().with_columns(pl.col(id_field).hash().alias(HASH)),
+                ids.to_series(),
+                part.height,
+            ).collect()
+        out.add_rows(
+            citing.text,
+            dangling.sort(LINE),
+            id_field,
+            "citation-target",
+            lambda r, t=table_field, i=id_field: (
+                f"expected an id of table {r[t]}, found {r[i]!r}, which is not there"
+            ),
+            id_field,
+        )
+
+
+def _check_cited(  # noqa: PLR0917 - the cited table, where citations are, and what counts
+    target: TypedTable,
+    out: Collector,
+    citing: TypedTable,
+    named: pl.DataFrame | None,
+    id_field: str,
+    stated: str,
+) -> None:
+    key = target.schema.primary_key
+    if len(key) != 1:
+        return
+    name = target.text.name
+    out.ran("fact-cited", RULES["fact-cited"], name)
+    cited = (
+        named.filter(pl.col("__supports")).get_column(id_field)
+        if named is not None
+        else pl.Series(id_field, [], pl.String)
     )
-    if refs.get_column(id_field).null_count():
-        refs = refs.filter(pl.col(id_field).is_not_null())
-    return refs
-
-
-def _dangling_citations(
-    part: pl.DataFrame, target: TypedTable | None, id_field: str, known_table: bool
-) -> pl.DataFrame | None:
-    """The citations of ``part`` (all naming one table) whose id is not in ``target``;
-    ``None`` when there is nothing to report."""
-    key = target.schema.primary_key if target is not None else ()
-    if target is None or len(key) != 1:
-        # An unknown table is an enum finding; its ids dangle too.
-        return None if known_table else part
-    if covers(part.get_column(id_field), target.frame[key[0]].cast(pl.String)):
-        return None  # every cited id exists
-    # Hash membership, as for foreign keys (keys.py): a miss is certain.
-    ids = target.frame.select(pl.col(key[0]).cast(pl.String).drop_nulls().hash())
-    return missing_hashes(
-        part.lazy().with_columns(pl.col(id_field).hash().alias(HASH)),
-        ids.to_series(),
-        part.height,
-    ).collect()
-
-
-def _uncited_rows(target: TypedTable, cited: pl.Series) -> pl.DataFrame | None:
-    """The rows of ``target`` whose id is not among the ``cited`` ids (``None`` if none)."""
-    key = target.schema.primary_key[0]
-    if covers(cited, target.frame[key].cast(pl.String)):
-        return None  # every row has a supporting citation
+    if covers(cited, target.frame[key[0]].cast(pl.String)):
+        return  # every row has a supporting citation
     rows = target.frame.lazy()
-    if target.frame.get_column(key).null_count():
-        rows = rows.filter(pl.col(key).is_not_null())
-    return missing_hashes(
+    if target.frame.get_column(key[0]).null_count():
+        rows = rows.filter(pl.col(key[0]).is_not_null())
+    uncited = missing_hashes(
         rows.select(
             LINE,
-            pl.col(key).cast(pl.String),
-            pl.col(key).cast(pl.String).hash().alias(HASH),
+            pl.col(key[0]).cast(pl.String),
+            pl.col(key[0]).cast(pl.String).hash().alias(HASH),
         ),
         cited.hash(),
         target.frame.height,
     ).collect()
+    out.add_rows(
+        target.text,
+        uncited,
+        key[0],
+        "fact-cited",
+        lambda r, k=key[0], f=citing.text.resource.relpath: (
+            f"expected at least one citation of {name} {r[k]!r} with {stated} in {f}, found none"
+        ),
+    )
 
 
-def check_citations(typed: dict[str, TypedTable], out: Collector) -> None:
-    """Every citation names an existing record, and every fact row has a supporting one."""
-    names = set(typed)
-    for citing in typed.values():
-        pair = _reference_pair(citing.schema, names)
-        if pair is None:
-            continue
-        table_field, id_field = pair
-        fact_tables = [str(v) for v in citing.schema.field(table_field).enum or ()]
-        out.ran("citation-target", RULES["citation-target"], citing.text.name)
-        # One pass splits the citations by the table they name; each part is then matched
-        # against that table's keys only.
-        parts = _partitions(_citation_refs(citing, table_field, id_field), table_field)
-        for (name,), part in parts.items():
-            known = name is None or name in fact_tables
-            target = typed.get(str(name)) if name in fact_tables else None
-            dangling = _dangling_citations(part, target, id_field, known)
-            if dangling is None:
-                continue
-            out.add_rows(
-                citing.text,
-                dangling.sort(LINE),
-                id_field,
-                "citation-target",
-                lambda r, t=table_field, i=id_field: (
-                    f"expected an id of table {r[t]}, found {r[i]!r}, which is not there"
-                ),
-                id_field,
-            )
-        for name in fact_tables:
-            target = typed[name]
-            if len(target.schema.primary_key) != 1:
-                continue
-            out.ran("fact-cited", RULES["fact-cited"], name)
-            named = parts.get((name,))
-            cited = (
-                named.filter(pl.col("__supports")).get_column(id_field)
-                if named is not None
-                else pl.Series(id_field, [], pl.String)
-            )
-            uncited = _uncited_rows(target, cited)
-            if uncited is None:
-                continue
-            key = target.schema.primary_key[0]
-            out.add_rows(
-                target.text,
-                uncited,
-                key,
-                "fact-cited",
-                lambda r, n=name, k=key, f=citing.text.resource.relpath: (
-                    f"expected at least one citation of {n} "
-                    f"{r[k]!r} with {STANCE_FIELD} {SUPPORTING_STANCE} in {f}, found none"
-                ),
-            )
+def _single_key(schema: TableSchema, field: str, use: RuleUse) -> ForeignKey:
+    for fk in schema.foreign_keys:
+        if fk.fields == (field,):
+            return fk
+    raise PackageError(
+        f"Table Schema of {use.table!r}: rule {use.rule!r} on {use.field!r} needs a "
+        f"single-field foreign key on {field!r}."
+    )
 
 
-def _has_validity(schema: TableSchema) -> bool:
-    fields = {f.name: f.type for f in schema.fields}
-    return all(fields.get(name) == "date" for name in VALIDITY)
-
-
-def _event_intervals(schema: TableSchema) -> list[Interval]:
-    """Intervals of an event-like table: both dates required, and no validity pair."""
-    if _has_validity(schema):
-        return []
-    return [
-        i
-        for i in intervals(schema)
-        if schema.field(i.start).required and schema.field(i.end).required
-    ]
-
-
-def _links(typed: dict[str, TypedTable]) -> Iterator[tuple[TypedTable, str, str, str, Interval]]:
-    """(link table, actor key field, event key field, event table, event interval)."""
-    for link in typed.values():
-        valid = [
-            fk
-            for fk in link.schema.foreign_keys
-            if len(fk.fields) == 1
-            and fk.resource in typed
-            and _has_validity(typed[fk.resource].schema)
-        ]
-        timed = [
-            (fk, _event_intervals(typed[fk.resource].schema))
-            for fk in link.schema.foreign_keys
-            if len(fk.fields) == 1 and fk.resource in typed and fk.resource != link.text.name
-        ]
-        for actor_fk in valid:
-            for event_fk, spans in timed:
-                if event_fk is actor_fk or not spans:
-                    continue
-                yield link, actor_fk.fields[0], event_fk.fields[0], event_fk.resource, spans[0]
-
-
-def check_validity(typed: dict[str, TypedTable], out: Collector) -> None:
-    for link, actor_field, event_field, event_table, span in _links(typed):
-        actor_fk = next(fk for fk in link.schema.foreign_keys if fk.fields == (actor_field,))
-        event_fk = next(fk for fk in link.schema.foreign_keys if fk.fields == (event_field,))
+def check_validity(
+    typed: dict[str, TypedTable], out: Collector, declarations: Declarations
+) -> None:
+    for use in declarations.of_rule("actor-validity"):
+        link = typed[use.table]
+        actor_field, event_field = str(use.field), str(use.params["event"])
+        actor_fk = _single_key(link.schema, actor_field, use)
+        event_fk = _single_key(link.schema, event_field, use)
+        valid, during = use.texts("valid"), use.texts("during")
+        actor_table, event_table = typed[actor_fk.resource], typed[event_fk.resource]
+        for table, names in ((actor_table, valid), (event_table, during)):
+            if len(names) != 2 or any(n not in table.schema.field_names for n in names):
+                raise PackageError(
+                    f"Table Schema of {use.table!r}: rule 'actor-validity' on {actor_field!r} "
+                    f"names {list(names)}; expected two date fields of {table.text.name!r}."
+                )
         out.ran("actor-validity", RULES["actor-validity"], link.text.name)
         # Only actors with a validity bound can be out of time: usually few of them.
         actors = (
-            typed[actor_fk.resource]
-            .frame.filter(pl.col(VALIDITY[0]).is_not_null() | pl.col(VALIDITY[1]).is_not_null())
+            actor_table.frame.filter(
+                pl.col(valid[0]).is_not_null() | pl.col(valid[1]).is_not_null()
+            )
             .select(
                 pl.col(actor_fk.reference_fields[0]).alias(actor_field),
-                pl.col(VALIDITY[0]).alias("__from"),
-                pl.col(VALIDITY[1]).alias("__to"),
+                pl.col(valid[0]).alias("__from"),
+                pl.col(valid[1]).alias("__to"),
             )
             .unique(subset=actor_field, keep="first")
         )
@@ -363,14 +336,13 @@ def check_validity(typed: dict[str, TypedTable], out: Collector) -> None:
             actors, on=actor_field, how="inner"
         )
         events = (
-            typed[event_table]
-            .frame.filter(
+            event_table.frame.filter(
                 pl.col(event_fk.reference_fields[0]).is_in(involved[event_field].implode())
             )
             .select(
                 pl.col(event_fk.reference_fields[0]).alias(event_field),
-                pl.coalesce(span.start, span.end).alias("__start"),
-                pl.coalesce(span.end, span.start).alias("__end"),
+                pl.coalesce(during[0], during[1]).alias("__start"),
+                pl.coalesce(during[1], during[0]).alias("__end"),
             )
             .unique(subset=event_field, keep="first")
         )
@@ -382,7 +354,7 @@ def check_validity(typed: dict[str, TypedTable], out: Collector) -> None:
             joined,
             actor_field,
             "actor-validity",
-            lambda r, a=actor_field, e=event_field, t=event_table: (
+            lambda r, a=actor_field, e=event_field, t=event_fk.resource: (
                 f"expected {a} {r[a]!r} to exist during {t} {r[e]!r} "
                 f"({r['__start']}..{r['__end']}), found it valid "
                 f"{r['__from'] or 'open'}..{r['__to'] or 'open'}"
@@ -390,64 +362,82 @@ def check_validity(typed: dict[str, TypedTable], out: Collector) -> None:
         )
 
 
-def check_codes(typed: TypedTable, out: Collector) -> None:
+def _check_imo(typed: TypedTable, out: Collector, name: str) -> None:
     table = typed.text
-    for field in typed.schema.fields:
-        if field.type != "string":
+    column = pl.col(text_name(name))
+    out.ran("imo-check-digit", RULES["imo-check-digit"], table.name)
+    digits = [column.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(7)]
+    weighted = pl.sum_horizontal([d * (7 - i) for i, d in enumerate(digits[:6])])
+    bad = _rows(
+        typed,
+        column.str.contains(r"^[0-9]{7}$") & ((weighted % 10) != digits[6]),
+        column.alias("value"),
+        (weighted % 10).alias("digit"),
+    )
+    out.add_rows(
+        table,
+        bad,
+        name,
+        "imo-check-digit",
+        lambda r: (
+            f"expected an IMO number whose last digit is its check digit "
+            f"{r['digit']}, found {r['value']}"
+        ),
+        "value",
+    )
+
+
+_CODES = {
+    "iso-country": (_iso_countries, "ISO 3166-1 alpha-3 country"),
+    "iso-currency": (_iso_currencies, "ISO 4217 currency"),
+}
+
+
+def check_codes(typed: TypedTable, out: Collector, uses: list[RuleUse]) -> None:
+    table = typed.text
+    for use in uses:
+        name = str(use.field)
+        if use.rule == "imo-check-digit":
+            _check_imo(typed, out, name)
+        if use.rule not in _CODES:
             continue
-        name = field.name
-        column = pl.col(name)
-        pattern = field.constraints.get("pattern")
-        if name == "imo" or name.endswith("_imo"):
-            out.ran("imo-check-digit", RULES["imo-check-digit"], table.name)
-            digits = [column.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(7)]
-            weighted = pl.sum_horizontal([d * (7 - i) for i, d in enumerate(digits[:6])])
-            bad = _rows(
-                typed,
-                column.str.contains(r"^[0-9]{7}$") & ((weighted % 10) != digits[6]),
-                pl.col(name).alias("value"),
-                (weighted % 10).alias("digit"),
-            )
-            out.add_rows(
-                table,
-                bad,
-                name,
-                "imo-check-digit",
-                lambda r: (
-                    f"expected an IMO number whose last digit is its check digit "
-                    f"{r['digit']}, found {r['value']}"
-                ),
-                "value",
-            )
-        is_currency = name == "currency" or name.endswith("_currency")
-        if is_currency or name in COUNTRY_NAMES or pattern == ISO3_PATTERN:
-            rule = "iso-currency" if is_currency else "iso-country"
-            known = _iso_currencies() if is_currency else _iso_countries()
-            out.ran(rule, RULES[rule], table.name)
-            shaped = column.str.contains(f"^(?:{pattern})$") if isinstance(pattern, str) else True
-            bad = _rows(
-                typed,
-                column.is_not_null() & shaped & ~column.is_in(list(known)),
-                pl.col(name).alias("value"),
-            )
-            standard = "ISO 4217 currency" if is_currency else "ISO 3166-1 alpha-3 country"
-            out.add_rows(
-                table,
-                bad,
-                name,
-                rule,
-                lambda r, s=standard: f"expected an {s} code, found {r['value']!r}",
-                "value",
-            )
+        codes, standard = _CODES[use.rule]
+        out.ran(use.rule, RULES[use.rule], table.name)
+        column = pl.col(text_name(name))
+        pattern = typed.schema.field(name).constraints.get("pattern")
+        # A cell that breaks the field's pattern is reported by that rule alone.
+        shaped = column.str.contains(f"^(?:{pattern})$") if isinstance(pattern, str) else True
+        bad = _rows(
+            typed,
+            column.is_not_null() & shaped & ~column.is_in(list(codes())),
+            column.alias("value"),
+        )
+        out.add_rows(
+            table,
+            bad,
+            name,
+            use.rule,
+            lambda r, s=standard: f"expected an {s} code, found {r['value']!r}",
+            "value",
+        )
 
 
-def table_rules(text: TextTable, typed: TypedTable) -> Collector:
-    """The rules that look at one table alone (intervals, codes, formula triggers,
-    canonical form), in a collector of their own."""
+def table_rules(text: TextTable, typed: TypedTable, declarations: Declarations = NONE) -> Collector:
+    """The declared rules that look at one table alone (intervals, codes, formula
+    triggers, canonical form), in a collector of their own."""
     out = Collector(ENGINE)
-    check_intervals(typed, out)
-    check_codes(typed, out)
-    screen_text(text, typed, out)
+    uses = declarations.of_table(text.name)
+    if not uses:
+        return out
+    check_intervals(typed, out, uses)
+    check_codes(typed, out, uses)
+    screen_text(
+        text,
+        typed,
+        out,
+        formula=declarations.table_rule(text.name, "formula-trigger"),
+        canonical=declarations.table_rule(text.name, "canonical-form"),
+    )
     return out
 
 
@@ -456,14 +446,16 @@ def run(
     typed: dict[str, TypedTable],
     out: Collector,
     single: list[Collector] | None = None,
+    declarations: Declarations | None = None,
 ) -> None:
-    """Run every semantic rule, adding findings to ``out``.
+    """Run every declared project rule, adding findings to ``out``.
 
     ``single`` holds, in table order, the findings of :func:`table_rules` when they have
     already run (alongside the structural checks); otherwise they run here.
     """
+    declarations = declarations or NONE
     if single is None:
-        single = [table_rules(tables[name], table) for name, table in typed.items()]
+        single = [table_rules(tables[name], table, declarations) for name, table in typed.items()]
     merge(out, single)
-    check_citations(typed, out)
-    check_validity(typed, out)
+    check_citations(typed, out, declarations)
+    check_validity(typed, out, declarations)

@@ -229,23 +229,34 @@ def _suspect(column: pl.Expr) -> pl.Expr:
     )
 
 
-def screen_text(table: TextTable, typed: TypedTable, out: Collector) -> None:
-    """Check formula triggers and canonical form of one table.
+def screen_text(
+    table: TextTable,
+    typed: TypedTable,
+    out: Collector,
+    *,
+    formula: bool = True,
+    canonical: bool = True,
+) -> None:
+    """Check formula triggers and canonical form of one table (each when asked).
 
     One pass evaluates the key order and :func:`_suspect` over every screened column;
     the exact formula and padding screens run only when some cell is suspect.
     """
-    fields = formula_fields(table)
-    canonical = _canonical_flags(table, typed.key_sorted)
-    padding = _padding_fields(table) if canonical is not None else []
+    if not (formula or canonical):
+        return
+    fields = formula_fields(table) if formula else []
+    flags = _canonical_flags(table, typed.key_sorted) if canonical else None
+    padding = _padding_fields(table) if flags is not None else []
     columns = _holding_text(table, list(dict.fromkeys(fields + padding)))
     screens = [_suspect(pl.col(c)).any().alias(f"__suspect_{c}") for c in columns]
-    if canonical is not None:
-        screens.append(canonical[1])
+    if flags is not None:
+        screens.append(flags[1])
     row: dict[str, Any] = table.frame.select(screens).row(0, named=True) if screens else {}
     if any(row.get(f"__suspect_{c}") for c in columns):
-        exact = _formula_flags(fields) + (canonical[:1] if canonical is not None else [])
+        exact = _formula_flags(fields) + (flags[:1] if flags is not None else [])
         row |= table.frame.select(exact).row(0, named=True)
-    check_formula_triggers(typed, out, {f: bool(row.get(f"__formula_{f}")) for f in fields})
-    proven = canonical is not None and not row.get("__padded") and bool(row["__sorted"])
-    check_canonical(table, out, proven)
+    if formula:
+        check_formula_triggers(typed, out, {f: bool(row.get(f"__formula_{f}")) for f in fields})
+    if canonical:
+        proven = flags is not None and not row.get("__padded") and bool(row["__sorted"])
+        check_canonical(table, out, proven)
