@@ -53,6 +53,11 @@ class Field:
     #: The project rules declared on the field (:data:`RULES_PROPERTY`), as written:
     #: rule names, or objects ``{"rule": name, ...parameters}``.
     rules: tuple[Any, ...] = ()
+    #: The field's own ``missingValues`` (Table Schema v2), replacing the schema's.
+    missing_values: tuple[str, ...] | None = None
+    #: The field's descriptor as written (what frictionless' own readers are given for
+    #: the types and formats the Polars engine delegates to them).
+    descriptor: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def required(self) -> bool:
@@ -80,6 +85,10 @@ class Field:
             true_values=tuple(descriptor.get("trueValues", cls.true_values)),
             false_values=tuple(descriptor.get("falseValues", cls.false_values)),
             rules=_as_list(descriptor.get(RULES_PROPERTY, ())),
+            missing_values=(
+                tuple(descriptor["missingValues"]) if "missingValues" in descriptor else None
+            ),
+            descriptor=dict(descriptor),
         )
 
 
@@ -107,6 +116,10 @@ class TableSchema:
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def missing_values_of(self, field: Field) -> tuple[str, ...]:
+        """The values that mean "empty" in ``field``: its own, else the schema's."""
+        return field.missing_values if field.missing_values is not None else self.missing_values
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 import polars as pl
@@ -29,7 +30,6 @@ _INTEGER = rf"^\s*[+-]?{_DIGITS}\s*$"
 _STRING_FORMATS = {
     # rfc3986's validator requires a scheme: a letter, then letters, digits, + . -
     "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:",
-    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
     "uuid": r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
     "binary": r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
 }
@@ -115,6 +115,80 @@ def _json(kind: type) -> Callable[[pl.Expr], pl.Expr]:
     return reader
 
 
+#: String formats whose grammar above is frictionless' exactly (others go to its reader).
+_EXACT_STRING_FORMATS = frozenset({"default", "uri", "uuid", "binary"})
+
+
+def delegated(field: Field) -> bool:
+    """Whether cells of ``field`` are read by frictionless' own value reader.
+
+    Times (with ``Z``, offsets, fractions, ``24:00``), datetimes, dates in any format
+    but the default one, yearmonth, duration, geopoint (three formats, with range
+    checks), geojson, email, and numbers with ``decimalChar``/``groupChar``/
+    ``bareNumber``: their grammars (dateutil's parser for ``any``, ISO 8601 variants)
+    are frictionless' own code, which a reimplementation would only approximate. Cells
+    are read one by one, so these types cost more than the vectorised ones.
+    """
+    kind, format_ = field.type, field.format
+    extra = field.descriptor
+    if kind == "string":
+        return format_ not in _EXACT_STRING_FORMATS
+    if kind in ("integer", "number"):
+        return (
+            extra.get("bareNumber", True) is not True
+            or "groupChar" in extra
+            or extra.get("decimalChar", ".") != "."
+        )
+    if kind == "date":
+        return format_ != "default"
+    return kind in ("time", "datetime", "yearmonth", "duration", "geopoint", "geojson")
+
+
+@cache
+def _value_reader(descriptor: str) -> Callable[[str], Any]:
+    import frictionless
+
+    reader: Callable[[str], Any] = frictionless.Field.from_descriptor(
+        json.loads(descriptor)
+    ).create_value_reader()
+    return reader
+
+
+def _frictionless_reader(field: Field, text: pl.Expr, *, ascii_too: bool = True) -> pl.Expr:
+    """``text`` read by frictionless' reader of the field (null where it refuses; also
+    for ASCII cells unless ``ascii_too``)."""
+    plain = {k: v for k, v in field.descriptor.items() if k not in ("constraints",)}
+    plain |= {
+        "name": field.name,
+        "type": field.type,
+        "format": field.format,
+        "trueValues": list(field.true_values),
+        "falseValues": list(field.false_values),
+    }
+    key = json.dumps(plain, sort_keys=True, default=str)
+    dtype = typed_dtype(field)
+    keep_text = dtype == pl.String()
+
+    def convert(value: str) -> Any:
+        if not ascii_too and value.isascii():
+            return None
+        # frictionless is imported at the first cell read, not when the plan is built.
+        result = _value_reader(key)(value)
+        if result is None:
+            return None
+        if keep_text:
+            return value
+        if isinstance(result, dt.datetime | dt.time) and result.tzinfo is not None:
+            # Offsets are dropped, as for the default datetime grammar: the clock time
+            # as written is what constraints compare.
+            result = result.replace(tzinfo=None)
+        if isinstance(result, Decimal):
+            return float(result)
+        return result
+
+    return text.map_elements(convert, return_dtype=dtype, skip_nulls=True)
+
+
 def _pattern(regex: str) -> Callable[[pl.Expr], pl.Expr]:
     return lambda text: pl.when(text.str.contains(regex)).then(text).otherwise(None)
 
@@ -124,6 +198,8 @@ def fast_expression(field: Field) -> pl.Expr | None:
     (never more), or ``None`` when the full parse is already cheap. Cells it leaves null
     are parsed again with the full grammar."""
     text = pl.col(field.name)
+    if delegated(field):
+        return None
     if field.type == "integer":
         return text.cast(pl.Int64, strict=False)
     if field.type == "number":
@@ -145,8 +221,17 @@ def can_fail(field: Field) -> bool:
     """Whether :func:`typed_expression` can turn a non-empty cell into null (text
     without a checked format, and ``any``, accept every value)."""
     if field.type == "string":
-        return field.format in _STRING_FORMATS
+        return field.format != "default"
     return field.type != "any"
+
+
+def unrepresentable(field: Field, text: pl.Expr) -> pl.Expr:
+    """Cells that are of the field's type but have no typed value here: integers
+    beyond 64 bits (frictionless reads any size; the typed column is Int64). They are
+    no type error; the column's other rules skip them, as they skip empty cells."""
+    if field.type == "integer" and not delegated(field):
+        return text.str.contains(_INTEGER)
+    return pl.lit(False)
 
 
 def typed_expression(field: Field, column: str | None = None) -> pl.Expr:
@@ -154,13 +239,21 @@ def typed_expression(field: Field, column: str | None = None) -> pl.Expr:
     becomes null."""
     text = pl.col(column or field.name)
     kind, format_ = field.type, field.format
+    if delegated(field):
+        return _frictionless_reader(field, text)
     if kind == "string":
         regex = _STRING_FORMATS.get(format_)
         return _pattern(regex)(text) if regex else text
-    if kind == "integer":
-        return _numeric(text, _INTEGER, pl.Int64())
-    if kind == "number":
-        return _numeric(text, _NUMBER, pl.Float64())
+    if kind in ("integer", "number"):
+        grammar = _numeric(
+            text, *((_INTEGER, pl.Int64()) if kind == "integer" else (_NUMBER, pl.Float64()))
+        )
+        # Python's int and Decimal read any Unicode digit (fullwidth, Arabic-Indic...).
+        return (
+            pl.when(text.str.contains(r"[^\x00-\x7F]"))
+            .then(_frictionless_reader(field, text, ascii_too=False))
+            .otherwise(grammar)
+        )
     if kind == "boolean":
         return (
             pl.when(text.is_in(list(field.true_values)))

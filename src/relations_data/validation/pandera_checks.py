@@ -382,6 +382,8 @@ def _validate(
         text = typed.frame[text_name(column)][row]
         line = int(lines[row])
         if check == "not_nullable":
+            if text is not None:
+                continue  # a cell as written (NaN, say) is a value, as frictionless reads it
             out.add(
                 typed.text,
                 line,

@@ -21,7 +21,13 @@ import polars as pl
 
 from ..package import Resource
 from ..schema import Field
-from .casting import can_fail, fast_expression, typed_dtype, typed_expression
+from .casting import (
+    can_fail,
+    fast_expression,
+    typed_dtype,
+    typed_expression,
+    unrepresentable,
+)
 from .declared import NONE, Declarations
 from .findings import Collector, merge
 from .keys import ReferenceCache, check_foreign_key, check_primary_key
@@ -51,23 +57,25 @@ def _or_full(fast: pl.Expr | None, field: Field) -> pl.Expr:
     return fast if fast is not None else typed_expression(field)
 
 
-def _bad_cell(name: str) -> pl.Expr:
-    return pl.col(text_name(name)).is_not_null() & pl.col(name).is_null()
+def _bad_cell(field: Field) -> pl.Expr:
+    name = field.name
+    text = pl.col(text_name(name))
+    return text.is_not_null() & pl.col(name).is_null() & ~unrepresentable(field, text)
 
 
-def _failing(frame: pl.DataFrame, names: list[str]) -> set[str]:
+def _failing(frame: pl.DataFrame, fields: list[Field]) -> set[str]:
     """Fields with at least one cell that did not parse as the field's type."""
-    if not names:
+    if not fields:
         return set()
-    flags = frame.select([_bad_cell(n).any().alias(n) for n in names]).row(0)
-    return {name for name, flag in zip(names, flags, strict=True) if flag}
+    flags = frame.select([_bad_cell(f).any().alias(f.name) for f in fields]).row(0)
+    return {f.name for f, flag in zip(fields, flags, strict=True) if flag}
 
 
 def _reparsed(frame: pl.DataFrame, field: Field) -> pl.Series:
     """``field``'s typed column with the full grammar applied to the cells the cheap
     parse left null (only those rows are parsed again)."""
     column = frame.get_column(field.name)
-    rows = frame.select(pl.arg_where(_bad_cell(field.name))).to_series()
+    rows = frame.select(pl.arg_where(_bad_cell(field))).to_series()
     parsed = (
         frame.select(pl.col(text_name(field.name)).gather(rows))
         .select(typed_expression(field, text_name(field.name)).cast(typed_dtype(field)))
@@ -89,11 +97,11 @@ def typed_table(table: TextTable) -> TypedTable:
         *[pl.col(f.name).alias(text_name(f.name)) for f in fields],
         *[_or_full(first[f.name], f).cast(typed_dtype(f)).alias(f.name) for f in fields],
     )
-    failing = _failing(frame, [f.name for f in fields if can_fail(f)])
+    failing = _failing(frame, [f for f in fields if can_fail(f)])
     again = [f for f in fields if f.name in failing and first[f.name] is not None]
     if again:
         frame = frame.with_columns(_reparsed(frame, f) for f in again)
-        failing = (failing - {f.name for f in again}) | _failing(frame, [f.name for f in again])
+        failing = (failing - {f.name for f in again}) | _failing(frame, again)
     return TypedTable(text=table, frame=frame, type_failures=frozenset(failing))
 
 
@@ -110,7 +118,7 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
             continue
         rows = (
             typed.frame.with_row_index("__index__")
-            .filter(_bad_cell(field.name))
+            .filter(_bad_cell(field))
             .select("__index__", LINE, pl.col(text_name(field.name)).alias("value"))
         )
         expected = type_description(field)

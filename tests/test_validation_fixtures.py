@@ -1,0 +1,43 @@
+"""Hand-made packages (tests/fixtures/*/): one per dialect option, type and format.
+
+Each holds valid and invalid cells. Both engines must give the same verdict and the
+same (table, line, column, rule) findings, and frictionless' findings must be the ones
+recorded in the fixture's ``expected.json`` (so a fixture cannot silently become
+trivial).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from relations_data.validation import Report, validate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PACKAGES = sorted(p.parent for p in FIXTURES.glob("*/datapackage.json"))
+
+Located = set[tuple[str, int | None, str | None, str]]
+
+
+def located(report: Report, engine: str) -> Located:
+    return {(f.table, f.line, f.column, f.rule) for f in report.findings if f.engine == engine}
+
+
+def expected(package: Path) -> Located:
+    rows = json.loads((package / "expected.json").read_text("utf-8"))
+    return {(t, line, column, rule) for t, line, column, rule in rows}
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=[p.name for p in PACKAGES])
+def test_both_engines_agree_on_the_fixture(package: Path) -> None:
+    report = validate(package)
+    polars, frictionless = located(report, "polars"), located(report, "frictionless")
+    assert frictionless == expected(package)
+    assert polars == frictionless, report.to_text()
+
+
+def test_every_fixture_has_findings_to_agree_on() -> None:
+    assert PACKAGES
+    assert all(expected(p) for p in PACKAGES)
