@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import shlex
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,8 +57,59 @@ def test_pre_commit_hooks_run_existing_commands() -> None:
         program, *args = hook["entry"].split()
         assert program == "relations-data"
         assert args[0] in main.commands
-    assert hooks["relations-data-validate"]["entry"] == "relations-data validate"
-    assert hooks["relations-data-fmt"]["entry"] == "relations-data fmt --check"
+    assert hooks["relations-data-validate"]["entry"] == "relations-data validate ."
+    assert hooks["relations-data-fmt"]["entry"] == "relations-data fmt --check ."
+
+
+def _run_hook(hook_id: str, tree: Path) -> subprocess.CompletedProcess[str]:
+    """Run a hook's entry as pre-commit does: from the root of the working tree."""
+    hooks = {hook["id"]: hook for hook in _yaml(".pre-commit-hooks.yaml")}
+    program, *args = shlex.split(hooks[hook_id]["entry"])
+    assert program == "relations-data"
+    return subprocess.run(
+        [sys.executable, "-m", "relations_data", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=tree,
+    )
+
+
+def _break_value(tree: Path) -> None:
+    """An event type outside the vocabulary: invalid, though still in canonical form."""
+    path = tree / "data" / "events.csv"
+    header, first, *rest = path.read_text(encoding="utf-8").split("\n")
+    column = header.split(",").index("event_type")
+    cells = next(csv.reader([first]))
+    cells[column] = "no-such-type"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    path.write_text("\n".join([header, out.getvalue(), *rest]), encoding="utf-8")
+
+
+def _break_form(tree: Path) -> None:
+    """Rows out of key order: valid values, but not in canonical form."""
+    path = tree / "data" / "events.csv"
+    header, *rows = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    path.write_text("\n".join([header, *reversed(rows)]) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("hook_id", "damage"),
+    [("relations-data-validate", _break_value), ("relations-data-fmt", _break_form)],
+)
+def test_pre_commit_hooks_check_the_working_tree(
+    hook_id: str, damage: Callable[[Path], None], package_copy: Path
+) -> None:
+    """A hook passes on the contributor's valid files and fails once they are broken,
+    whatever copy of the data is installed with the hook."""
+    passed = _run_hook(hook_id, package_copy)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    damage(package_copy)
+    failed = _run_hook(hook_id, package_copy)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "events.csv" in failed.stdout
 
 
 @pytest.mark.parametrize("args", [["--help"], ["codebook", "--help"]])

@@ -24,3 +24,22 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     test_command = _readme_commands()[1].strip()
     assert test_command in ci_script.splitlines()
+
+
+REPOSITORY = "https://github.com/relations-data/relations-data"
+RAW = "https://raw.githubusercontent.com/relations-data/relations-data/main/"
+
+
+def test_readme_links_and_images_work_on_pypi() -> None:
+    """PyPI shows the README without the repository around it: every link and image is
+    absolute, and each one into this repository names a file or folder that exists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"!?\[[^\]]*\]\(([^)\s]+)\)", text)
+    assert targets
+    for target in targets:
+        assert re.match(r"https?://", target), f"relative link {target!r}"
+        for prefix in (f"{REPOSITORY}/blob/main/", f"{REPOSITORY}/tree/main/", RAW):
+            if target.startswith(prefix):
+                assert (ROOT / target.removeprefix(prefix)).exists(), target
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text)
+    assert all(image.startswith(RAW) for image in images), images
