@@ -22,8 +22,10 @@ PACKAGE = "relations_data"
 LAYERS: tuple[Layer, ...] = (
     Layer("__main__"),
     Layer("cli"),
+    Layer("serve"),
     Layer("versioning"),
     Layer("release", "diff", "export", "codebook", "timeline", "site", independent=True),
+    Layer("views"),
     Layer("validation", "records", "query", independent=True),
     Layer("loader", "canonical", "changes", "sql", independent=True),
     Layer("remote", "csv_fields", "dtypes", "precision", independent=True),

@@ -52,6 +52,12 @@ from .sql import (
     quote_identifier,
     sqlite_type,
 )
+from .views import (
+    citation_tables_sql,
+    datasette_evidence_metadata,
+    duckdb_comments_sql,
+    evidence_views_sql,
+)
 
 #: The formats :func:`export` writes.
 ExportFormat = Literal["sqlite", "duckdb", "parquet", "json", "csv"]
@@ -192,6 +198,11 @@ def _write_sqlite_database(package: DataPackage, path: Path) -> None:
                 connection.executemany(
                     insert_sql(resource.schema), _sqlite_rows(frames[resource.name])
                 )
+            # Evidence one click away: views, and per-table citations with real keys.
+            for statement in citation_tables_sql(package, sqlite_type) + evidence_views_sql(
+                package
+            ):
+                connection.execute(statement)
         problems = connection.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         shown = "; ".join(
@@ -234,7 +245,12 @@ def datasette_metadata(package: DataPackage, database: str) -> dict[str, Any]:
             "description": resource.description,
             "columns": {f.name: _column_description(f) for f in resource.schema.fields},
         }
+    evidence = datasette_evidence_metadata(package)
+    for name, extra in evidence.get("tables", {}).items():
+        tables.setdefault(name, {}).update(extra)
     metadata["databases"] = {database: {"tables": tables}}
+    if evidence.get("queries"):
+        metadata["databases"][database]["queries"] = evidence["queries"]
     return metadata
 
 
@@ -326,6 +342,8 @@ def _write_duckdb_database(package: DataPackage, path: Path, scratch: Path) -> N
                     f"INSERT INTO {table} ({columns}) SELECT {columns} FROM read_parquet(?)",
                     [str(parquet)],
                 )
+        for statement in evidence_views_sql(package) + duckdb_comments_sql(package):
+            connection.execute(statement)
     except duckdb.Error as error:
         raise ValidationError(
             f"Expected the data to satisfy the keys of its Table Schemas, but DuckDB "

@@ -94,3 +94,26 @@ def timeline_command(out: Path, source: Path | None) -> None:
 
 
 COMMANDS: list[click.Command] = [export_command, codebook_command, timeline_command]
+
+
+@click.command("serve")
+@click.option(
+    "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="TCP port."
+)
+@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+def serve_command(port: int, source: Path | None) -> None:
+    """Browse the data in Datasette on http://127.0.0.1:PORT/ (Ctrl-C stops it).
+
+    Serves the SQLite export with its metadata: each record's page links to its
+    citations, the evidence views and the canned queries 'evidence' and
+    'contradictions'. Needs the 'serve' extra (datasette).
+
+    Example: relations-data serve --port 8001
+    """
+    from ..serve import DATABASE, serve
+
+    click.echo(f"Serving http://127.0.0.1:{port}/{DATABASE} (Ctrl-C to stop)", err=True)
+    raise SystemExit(serve(port, source=_source(source)))
+
+
+COMMANDS.append(serve_command)

@@ -245,7 +245,8 @@ def _interval_title(column: Field, group: DateGroup) -> str:
     title = _title(column)
     if group.end is None:
         return title
-    return re.sub(r"(?i)\bstart\b\s*", "", title).strip().capitalize() or "Date"
+    title = re.sub(r"(?i)\s*\(start\)|\bstart\b\s*", "", title).strip()
+    return title.capitalize() or "Date"
 
 
 def _is_reference_selector(column: Field, graph: RecordGraph) -> bool:
