@@ -88,7 +88,7 @@ def shared_build(shared_package: Path, tmp_path_factory: pytest.TempPathFactory)
 def shared_unpacked(shared_build: BuiltRelease, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("release")
     extract_zip(shared_build.archive, folder)
-    return folder / shared_build.archive.name.removesuffix(".zip")
+    return folder
 
 
 @pytest.fixture
@@ -126,14 +126,13 @@ def test_archive_layout_and_entry_metadata(
     shared_build: BuiltRelease, shared_package: Path
 ) -> None:
     built = shared_build
-    top = f"relations-data-{_version(shared_package)}/"
     assert built.archive.name == archive_name(_version(shared_package))
     with zipfile.ZipFile(built.archive) as bundle:
         infos = bundle.infolist()
     names = [info.filename for info in infos]
     assert names == sorted(names)
-    assert all(name.startswith(top) for name in names)
-    inside = {name.removeprefix(top) for name in names}
+    # A zipped Data Package: the descriptor at the root, where other tools look for it.
+    inside = set(names)
     expected = {"datapackage.json", "README.md", "CHANGELOG.md", "LICENSE", "LICENSE-DATA"}
     expected |= {f"data/{t}.csv" for t in TABLES}
     expected |= {f"schemas/{t}.schema.json" for t in TABLES}
@@ -229,9 +228,8 @@ def test_documents_come_from_the_package_root(release_package: Path, tmp_path: P
     (release_package / "docs").mkdir()
     (release_package / "docs" / "codebook.md").write_text("# Codebook\n", encoding="utf-8")
     built = build_release(release_package, tmp_path, record=False)
-    top = f"relations-data-{built.version}/"
-    assert f"{top}docs/codebook.md" in built.entries
-    assert f"{top}LICENSE" not in built.entries
+    assert "docs/codebook.md" in built.entries
+    assert "LICENSE" not in built.entries
     assert any("LICENSE is missing" in w for w in built.warnings)
     assert any("CHANGELOG.md has no heading" in w for w in built.warnings)
 
@@ -252,3 +250,25 @@ def test_cli_build_writes_archive_checksum_and_registry(
         import subprocess
 
         subprocess.run(["sha256sum", "-c", f"{archive.name}.sha256"], cwd=out, check=True)
+
+
+def test_frictionless_validates_the_archive_as_a_zipped_data_package(
+    shared_build: BuiltRelease,
+) -> None:
+    """``frictionless validate X.zip`` finds the root descriptor and checks every table."""
+    import json
+    import shutil
+    import subprocess
+
+    command = shutil.which("frictionless")
+    assert command is not None, "frictionless's command is installed with the package"
+    result = subprocess.run(
+        [command, "validate", "--json", shared_build.archive.name],
+        cwd=shared_build.archive.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    assert report["valid"], result.stdout[:2000]
+    assert [task["name"] for task in report["tasks"]] == TABLES

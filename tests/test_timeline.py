@@ -157,3 +157,50 @@ def test_timeline_is_the_same_bytes_in_another_process(package_copy: Path, tmp_p
         )
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+@pytest.fixture(scope="module")
+def repository_svg(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("svg") / "timeline.svg"
+    return draw_timeline(out, source=ROOT).read_text(encoding="utf-8")
+
+
+def _svg_text(svg: str) -> str:
+    root = ET.fromstring(svg)
+    return " ".join(
+        "".join(element.itertext()) for element in root.iter() if element.tag.endswith("text")
+    )
+
+
+def test_svg_labels_are_real_text_and_never_cut(repository_svg: str) -> None:
+    from relations_data.loader import load
+
+    text = " ".join(_svg_text(repository_svg).split())
+    assert "…" not in text
+    for summary in load("events", source=ROOT).get_column("summary").to_list():
+        # Every word of every summary is in the figure, in order: wrapped, not cut.
+        assert " ".join(str(summary).split()) in text, summary
+
+
+def test_the_figure_credits_source_and_licence(repository_svg: str) -> None:
+    from relations_data.package import open_package
+
+    descriptor = open_package(ROOT).descriptor
+    text = _svg_text(repository_svg)
+    assert descriptor["licenses"][0]["title"] in text
+    assert f"{descriptor['name']} {descriptor['version']}" in text
+
+
+def test_every_axis_break_is_labelled_with_what_it_leaves_out(repository_svg: str) -> None:
+    from relations_data.loader import load
+
+    frame = load("events", source=ROOT)
+    spans = axis_segments(list(zip(frame["date_start"], frame["date_end"], strict=True)))
+    assert _svg_text(repository_svg).count("left out") == len(spans) - 1
+
+
+def test_timeline_pdf_is_written_and_reproducible(synthetic: Path, tmp_path: Path) -> None:
+    first = draw_timeline(tmp_path / "a.pdf", source=synthetic)
+    second = draw_timeline(tmp_path / "b.pdf", source=synthetic)
+    assert first.read_bytes().startswith(b"%PDF-")
+    assert first.read_bytes() == second.read_bytes()

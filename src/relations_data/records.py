@@ -31,6 +31,8 @@ EVIDENCE_TABLE = "citations"
 #: Columns tried, in order, for a record's human-readable label (else its id). A record
 #: has no declared "display column" in Table Schema, so this is presentation, not structure.
 LABEL_COLUMNS = ("name", "title", "statement", "summary", "alias")
+#: Columns tried, in order, as the class of an event on the timelines (2.x, then 1.x).
+CLASS_COLUMNS = ("scope_class", "event_type")
 
 
 @dataclass(frozen=True)

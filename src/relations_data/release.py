@@ -1,7 +1,8 @@
 """Building the release archive: one reproducible zip per version, and its registry line.
 
-``relations-data-<version>.zip`` holds, under one folder ``relations-data-<version>/``,
-the descriptor with ``bytes`` and ``hash`` of every resource, the CSVs, a Parquet copy of
+``relations-data-<version>.zip`` is a zipped Data Package: ``datapackage.json`` at the
+archive's root (so ``frictionless validate relations-data-<version>.zip`` reads it), with
+``bytes`` and ``hash`` of every resource, the CSVs, a Parquet copy of
 every table typed as the loader types it, the Table Schemas, and the documents found in
 the package root. Building twice from the same files gives the same bytes: entries are
 sorted and carry a fixed timestamp, fixed permissions, a fixed compression level and no
@@ -215,8 +216,9 @@ def build_release(
         )
     validate_for_release(package)
     contents, missing = release_contents(package)
-    top = f"{ARCHIVE_STEM}-{version}"
-    files = {f"{top}/{name}": data for name, data in contents.items()}
+    # At the root, not under a folder: tools open a zipped Data Package by its root
+    # descriptor. Archives up to 1.0.0 hold one folder; open_package reads both layouts.
+    files = dict(contents)
     archive = Path(out) / archive_name(version)
     # Outside a checkout, with no registry named, nothing is recorded.
     target_registry = (registry or registry_file(package.root)) if record else None

@@ -1,14 +1,18 @@
-"""A timeline figure of the events: one lane per event type, one row per event.
+"""A timeline figure of the events: one lane (and colour) per class, one row per event.
 
 Date precision is visible: an event known to the day is a point (a short line joins the
 days of a multi-day event), one known only to the month or year is a bar spanning the
 whole interval it denotes. Status is the fill: solid for occurred, hollow for claimed,
 hatched for scheduled, grey with a cross for cancelled. The x axis is broken where the
-events leave a long gap (e.g. 1956 … 2015), so decades without events take no room.
+events leave a long gap (e.g. 1956 … 2015), so decades without events take no room; every
+panel keeps the same time scale and each break is labelled with the years it leaves out.
+Labels are wrapped, never cut. The figure credits its source and licence. Lanes are the
+events' ``scope_class`` (2.x) or ``event_type`` (1.x), whichever the schema has.
 
 Matplotlib is an optional dependency (extra ``timeline``), imported only here, with the
 non-interactive Agg canvas; output is as deterministic as Matplotlib allows (fixed SVG
-hash salt, no dates or software metadata).
+hash salt, no dates or software metadata). SVG keeps its text as text (searchable,
+selectable, read by screen readers).
 """
 
 from __future__ import annotations
@@ -25,19 +29,22 @@ from .atomic import atomic_path
 from .errors import ExportError
 from .loader import load
 from .package import open_package
+from .records import CLASS_COLUMNS
 
 #: File suffixes (image formats) the timeline can be written as.
-TIMELINE_FORMATS = ("png", "svg")
+TIMELINE_FORMATS = ("png", "svg", "pdf")
 #: A gap between events longer than this breaks the time axis into separate panels.
 AXIS_BREAK = timedelta(days=3 * 365)
 #: At most this many panels; the shortest gaps are closed first.
 MAX_PANELS = 5
-#: Least share of the width a panel gets, counted in events.
-_MIN_PANEL_EVENTS = 3
+#: Least time a panel shows, so a lone event still has room around it.
+_MIN_PANEL_SPAN = timedelta(days=365)
 #: Panels with fewer events get one label naming their years instead of dated ticks.
 _DATED_TICKS_FROM = 6
-_LABEL_CHARS = 60
-_ROW_INCHES = 0.26
+_LABEL_CHARS = 70
+#: Height of one line of label text, in rows of the y axis.
+_LINE = 0.42
+_ROW_INCHES = 0.3
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,10 @@ class _Event:
     event_type: str
     status: str
     label: str
+
+    @property
+    def lines(self) -> int:
+        return self.label.count("\n") + 1
 
 
 def _import_matplotlib() -> Any:
@@ -68,11 +79,12 @@ def _date_label(start: date, end: date, precision: str) -> str:
     return first if first == last else f"{first}–{last}"
 
 
-def _short(text: str) -> str:
-    return textwrap.shorten(" ".join(text.split()), width=_LABEL_CHARS, placeholder="…")
+def _wrapped(text: str) -> str:
+    """The whole label on as many lines as it needs: a cut label can lose its verb."""
+    return textwrap.fill(" ".join(text.split()), width=_LABEL_CHARS)
 
 
-def _events(frame: pl.DataFrame) -> list[_Event]:
+def _events(frame: pl.DataFrame, lane: str) -> list[_Event]:
     events = []
     for row in frame.iter_rows(named=True):
         start, end = row["date_start"], row["date_end"] or row["date_start"]
@@ -83,9 +95,9 @@ def _events(frame: pl.DataFrame) -> list[_Event]:
                 start=start,
                 end=end,
                 precision=precision,
-                event_type=str(row["event_type"]),
+                event_type=str(row[lane]),
                 status=str(row["status"]),
-                label=f"{_date_label(start, end, precision)}  {_short(str(text))}",
+                label=_wrapped(f"{_date_label(start, end, precision)}  {text}"),
             )
         )
     return events
@@ -227,10 +239,22 @@ def _date_ticks(axes: Any, span: tuple[date, date], count: int) -> None:
         axes.xaxis.set_major_formatter(formatter)
 
 
-def _row_labels(axes: Any, rows: list[tuple[str, _Event | None]]) -> None:
+def _row_positions(rows: list[tuple[str, _Event | None]]) -> tuple[list[float], list[float]]:
+    """Centre and height of each row on the y axis: a wrapped label takes more room."""
+    centres, heights, top = [], [], 0.0
+    for _, event in rows:
+        height = max(1.0, (event.lines if event else 1) * _LINE + 0.35)
+        centres.append(top + height / 2)
+        heights.append(height)
+        top += height
+    return centres, heights
+
+
+def _row_labels(axes: Any, rows: list[tuple[str, _Event | None]], centres: list[float]) -> None:
     """Label each row with its event, and each lane's heading row in bold capitals."""
-    axes.set_ylim(len(rows) - 0.5, -0.5)
-    axes.set_yticks(range(len(rows)))
+    total = centres[-1] + (centres[-1] - centres[-2] if len(centres) > 1 else 0.5)
+    axes.set_ylim(total, 0)
+    axes.set_yticks(centres)
     axes.set_yticklabels(
         [t.replace("_", " ").upper() if e is None else e.label for t, e in rows], fontsize=8
     )
@@ -239,12 +263,23 @@ def _row_labels(axes: Any, rows: list[tuple[str, _Event | None]]) -> None:
             label.set_fontweight("bold")
 
 
-def _figure(events: list[_Event], type_order: list[str], statuses: list[str], title: str) -> Any:
+def _gap_text(gap: timedelta) -> str:
+    years = round(gap.days / 365.25)
+    if years >= 2:
+        return f"{years} years left out"
+    months = max(1, round(gap.days / 30.44))
+    return f"{months} month{'s' if months > 1 else ''} left out"
+
+
+def _figure(
+    events: list[_Event], type_order: list[str], statuses: list[str], title: str, credit: str
+) -> Any:
     matplotlib = _import_matplotlib()
     from matplotlib.figure import Figure
 
     rows = _rows(events, type_order)
-    height = max(3.0, _ROW_INCHES * len(rows) + 2.2)
+    centres, heights = _row_positions(rows)
+    height = max(3.0, _ROW_INCHES * sum(heights) + 2.6)
     if not events:
         figure = Figure(figsize=(8, 3))
         figure.text(0.5, 0.5, "No events in the data package.", ha="center", va="center")
@@ -252,16 +287,17 @@ def _figure(events: list[_Event], type_order: list[str], statuses: list[str], ti
         return figure
     pad = timedelta(days=45)
     spans = axis_segments([(e.start, e.end) for e in events])
-    # Panels share the width by how many events they show, so the busy years get the room.
     counts = [sum(1 for e in events if e.end >= a and e.start <= b) for a, b in spans]
-    widths = [max(count, _MIN_PANEL_EVENTS) for count in counts]
-    year = timedelta(days=365)
     # A short panel still shows a year around its events.
     segments = [
-        (a - (year - (b - a)) / 2, b + (year - (b - a)) / 2) if b - a < year else (a, b)
+        (a - (_MIN_PANEL_SPAN - (b - a)) / 2, b + (_MIN_PANEL_SPAN - (b - a)) / 2)
+        if b - a < _MIN_PANEL_SPAN
+        else (a, b)
         for a, b in spans
     ]
-    figure = Figure(figsize=(13, height), layout="constrained")
+    # One time scale: each panel's width is proportional to the time it shows.
+    widths = [((b - a) + 2 * pad).days for a, b in segments]
+    figure = Figure(figsize=(14, height), layout="constrained")
     panels = figure.subplots(1, len(segments), sharey=True, squeeze=False, width_ratios=widths)[0]
     # Dark2 is dark enough for hollow marks; its last colour, grey, is kept for cancelled.
     dark = matplotlib.colormaps["Dark2"]
@@ -269,9 +305,11 @@ def _figure(events: list[_Event], type_order: list[str], statuses: list[str], ti
     lanes = list(dict.fromkeys(t for t, _ in rows))
     lane_colour = {t: palette[i % len(palette)] for i, t in enumerate(lanes)}
     for index, (axes, (first, last)) in enumerate(zip(panels, segments, strict=True)):
-        for y, (event_type, event) in enumerate(rows):
+        for y, row_height, (event_type, event) in zip(centres, heights, rows, strict=True):
             if event is None:
-                axes.axhspan(y - 0.5, y + 0.5, color="0.92", zorder=0, linewidth=0)
+                axes.axhspan(
+                    y - row_height / 2, y + row_height / 2, color="0.92", zorder=0, linewidth=0
+                )
             elif event.end >= first and event.start <= last:
                 _draw_event(axes, y, event, lane_colour[event_type])
         axes.set_xlim(first - pad, last + pad + timedelta(days=1))
@@ -281,28 +319,36 @@ def _figure(events: list[_Event], type_order: list[str], statuses: list[str], ti
         if index > 0:
             axes.spines["left"].set_linestyle((0, (3, 3)))
             axes.tick_params(axis="y", left=False)
+            gap = spans[index][0] - spans[index - 1][1]
+            axes.text(
+                0, 1.005, f"⋯ {_gap_text(gap)} ⋯", transform=axes.transAxes,
+                ha="center", va="bottom", fontsize=7, color="0.25",
+            )  # fmt: skip
         if index < len(segments) - 1:
             axes.spines["right"].set_linestyle((0, (3, 3)))
-    _row_labels(panels[0], rows)
+    _row_labels(panels[0], rows, centres)
     figure.legend(
         handles=_legend_handles(statuses),
         loc="outside lower center",
         ncols=3,
         fontsize=8,
         frameon=False,
+        # The credit heads the legend: a separate footer would collide with it.
+        title=credit,
+        title_fontsize=7,
     )
     figure.suptitle(title)
     return figure
 
 
 def draw_timeline(out: str | Path, *, source: str | Path | None = None) -> Path:
-    """Draw the events on a time axis and save the figure as PNG or SVG.
+    """Draw the events on a time axis and save the figure as PNG, SVG or PDF.
 
     Parameters
     ----------
     out
-        Target file; its suffix (``.png`` or ``.svg``) chooses the format. Written
-        atomically.
+        Target file; its suffix (``.png``, ``.svg`` or ``.pdf``) chooses the format.
+        Written atomically.
     source
         The data package (``None``: the bundled copy; or a folder, descriptor or zip).
 
@@ -328,18 +374,35 @@ def draw_timeline(out: str | Path, *, source: str | Path | None = None) -> Path:
     package = open_package(source)
     resource = package.resource("events")
     frame = load("events", source=package.descriptor_path)
-    type_field = resource.schema.field("event_type")
-    present = {str(t) for t in frame.get_column("event_type").unique().to_list()}
+    names = resource.schema.field_names
+    lane = next(c for c in (*CLASS_COLUMNS, "event_type") if c in names)
+    type_field = resource.schema.field(lane)
+    present = {str(t) for t in frame.get_column(lane).unique().to_list()}
     order = [str(t) for t in type_field.enum or ()] + sorted(present)
     type_order = [t for t in dict.fromkeys(order) if t in present]
-    title = f"{package.descriptor.get('title', package.descriptor.get('name', ''))}"
-    title += f" — events by type (version {package.version})"
-    with matplotlib.rc_context({"svg.hashsalt": "relations-data", "svg.fonttype": "path"}):
+    descriptor = package.descriptor
+    title = f"{descriptor.get('title', descriptor.get('name', ''))}"
+    title += f" — events by {(type_field.title or lane).lower()} (version {package.version})"
+    credit = _credit(descriptor, package.version)
+    with matplotlib.rc_context({"svg.hashsalt": "relations-data", "svg.fonttype": "none"}):
         statuses = [str(s) for s in resource.schema.field("status").enum or ()]
-        figure = _figure(_events(frame), type_order, statuses, title)
-        metadata: dict[str, Any] = (
-            {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-        )
+        figure = _figure(_events(frame, lane), type_order, statuses, title, credit)
+        metadata: dict[str, Any] = {
+            "svg": {"Date": None, "Creator": None},
+            "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+        }.get(fmt, {"Software": None})
         with atomic_path(target, suffix=f".{fmt}") as temporary:
             figure.savefig(temporary, format=fmt, dpi=150, metadata=metadata)
     return target
+
+
+def _credit(descriptor: Any, version: str) -> str:
+    """Where the figure's data comes from and under which licence."""
+    licences = descriptor.get("licenses") or [{}]
+    licence = licences[0].get("title") or licences[0].get("name") or "see the data package"
+    where = descriptor.get("homepage") or descriptor.get("id") or ""
+    name = descriptor.get("name", "")
+    return (
+        f"Source: {name} {version}, {where} — every event cited to its sources. "
+        f"Data licence: {licence}."
+    )

@@ -84,7 +84,7 @@ def codebook_command(check: bool, out: Path | None, source: Path | None) -> None
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
 def timeline_command(out: Path, source: Path | None) -> None:
-    """Draw the events on a time axis, one lane per event type, as OUT.png or OUT.svg.
+    """Draw the events on a time axis, one lane per class, as OUT.png, OUT.svg or OUT.pdf.
 
     Needs the 'timeline' extra (matplotlib).
 

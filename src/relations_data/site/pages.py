@@ -15,14 +15,12 @@ from datetime import date
 from typing import Any
 
 from ..precision import DateGroup, date_groups, format_interval, machine_date
-from ..records import EVIDENCE_TABLE, RecordGraph, Relation
+from ..records import CLASS_COLUMNS, EVIDENCE_TABLE, RecordGraph, Relation
 from ..schema import Field, TableSchema
 
 #: Citation stance whose evidence is set apart on every page. Read from the vocabulary of
 #: the evidence table when it has one (see :func:`contradicting_stance`).
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
-#: Columns tried, in order, as the class of an event on the timeline (2.x, then 1.x).
-TIMELINE_CLASS_COLUMNS = ("scope_class", "event_type")
 
 
 def page_name(record_id: str) -> str:
@@ -280,13 +278,13 @@ def timeline_table(graph: RecordGraph) -> str | None:
     """The record table the timeline and chronology show: the first with a class column."""
     for table in graph.record_tables:
         names = graph.schemas[table].field_names
-        if any(c in names for c in TIMELINE_CLASS_COLUMNS) and date_groups(graph.schemas[table]):
+        if any(c in names for c in CLASS_COLUMNS) and date_groups(graph.schemas[table]):
             return table
     return None
 
 
 def class_column(schema: TableSchema) -> str:
-    return next(c for c in TIMELINE_CLASS_COLUMNS if c in schema.field_names)
+    return next(c for c in CLASS_COLUMNS if c in schema.field_names)
 
 
 def actor_links(graph: RecordGraph, table: str) -> tuple[str, dict[str, set[str]]]:
