@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from ..precision import DateGroup, date_groups, format_interval, machine_date
-from ..records import CLASS_COLUMNS, EVIDENCE_TABLE, RecordGraph, Relation
+from ..records import CLASS_COLUMNS, EVIDENCE_TABLE, LABEL_COLUMNS, RecordGraph, Relation
 from ..schema import Field, TableSchema
 
 #: Citation stance whose evidence is set apart on every page. Read from the vocabulary of
@@ -207,11 +207,13 @@ class Renderer:
             for f in schema.fields
             if f.name != relation.via
             and not _is_reference_selector(f, self.graph)
-            and (f.name in relation.targets or f.enum is not None or not record_table)
+            and (f.name in relation.targets or _brief(f) or not record_table)
             and not _is_date_detail(f, self.groups[relation.table])
         ]
         if record_table:
-            columns = [f for f in columns if f.name != "id"]
+            # The record's link shows its label; other brief columns sit beside it.
+            label = next((c for c in LABEL_COLUMNS if c in schema.field_names), None)
+            columns = [f for f in columns if f.name not in ("id", label)]
         headers = (("Record",) if record_table else ()) + tuple(_title(f) for f in columns)
         if record_table and self.groups[relation.table]:
             headers += ("Date",)
@@ -245,6 +247,14 @@ def _interval_title(column: Field, group: DateGroup) -> str:
         return title
     title = re.sub(r"(?i)\s*\(start\)|\bstart\b\s*", "", title).strip()
     return title.capitalize() or "Date"
+
+
+def _brief(column: Field) -> bool:
+    """A column short enough for a table cell: a code, number or short text (a locator)."""
+    if column.enum is not None or column.type in ("number", "integer", "boolean", "year"):
+        return True
+    limit = column.constraints.get("maxLength")
+    return column.type == "string" and isinstance(limit, int) and limit <= 100
 
 
 def _is_reference_selector(column: Field, graph: RecordGraph) -> bool:

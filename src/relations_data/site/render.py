@@ -157,6 +157,8 @@ def _timeline(graph: RecordGraph, renderer: Renderer, table: str) -> dict[str, A
         "width": TIMELINE_WIDTH,
         "lane": TIMELINE_LANE,
         "height": TIMELINE_LANE * max(len(classes), 1) + 30,
+        # Room on the left for the longest lane name (about 7 units a character at 12px).
+        "label_room": 10 + 7 * max((len(c) for c in classes), default=0),
     }
 
 
