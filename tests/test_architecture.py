@@ -37,7 +37,16 @@ LAYERS: tuple[Layer, ...] = (
 VALIDATION_LAYERS: tuple[Layer, ...] = (
     Layer("polars_engine", "frictionless_engine", independent=True),
     Layer("semantic", "text_rules", "keys", "pandera_checks", independent=False),
-    Layer("findings", "typed", "reading", "casting", "report", "declared", independent=False),
+    Layer(
+        "findings",
+        "typed",
+        "reading",
+        "casting",
+        "report",
+        "declared",
+        "dialect",
+        independent=False,
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from relations_data.package import DataPackage, open_package
 from relations_data.schema import Field
 from relations_data.validation import Report, validate
 from relations_data.validation.declared import declared
+from relations_data.validation.typed import READING_RULES
 from relations_data.validation.typed import STRUCTURAL_RULES as STRUCTURAL
 from tests.conftest import ROOT
 
@@ -270,7 +271,9 @@ def test_generated_package_is_valid_for_both_engines(tmp_path: Path) -> None:
     assert all(t.rows > 0 for t in report.tables)
 
 
-@pytest.mark.parametrize("kind", sorted(STRUCTURAL - {"exclusive-minimum", "exclusive-maximum"}))
+@pytest.mark.parametrize(
+    "kind", sorted(STRUCTURAL - {"exclusive-minimum", "exclusive-maximum", *READING_RULES})
+)
 def test_the_schemas_offer_every_structural_violation_kind(kind: str) -> None:
     package = open_package(ROOT)
     kinds = {v.kind for v in structural_violations(package)}

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import PackageError
 from ..package import DataPackage
+from .dialect import Dialect, encoding_of
 from .findings import Collector
 from .reading import TextTable
 from .report import Finding, shorten
@@ -71,8 +72,11 @@ def safe_descriptor(package: DataPackage) -> dict[str, Any]:
             "path": resource.relpath,
             "schema": schema,
             "format": "csv",
-            "encoding": "utf-8",
+            "encoding": encoding_of(raw),
         }
+        dialect = Dialect.of(raw).sanitized()
+        if dialect:
+            entry["dialect"] = dialect
         for key in ("bytes", "hash"):
             if key in raw:
                 entry[key] = raw[key]

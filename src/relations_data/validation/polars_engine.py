@@ -29,6 +29,7 @@ from .casting import (
     unrepresentable,
 )
 from .declared import NONE, Declarations
+from .dialect import label_problems
 from .findings import Collector, merge
 from .keys import ReferenceCache, check_foreign_key, check_primary_key
 from .pandera_checks import Deferred, deferred_rules, run_pandera
@@ -140,6 +141,28 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
 TableResult = tuple[Collector, TypedTable, Collector]
 
 
+def check_reading(table: TextTable, out: Collector) -> None:
+    """Blank rows and header labels other than the field names (:mod:`.dialect`)."""
+    out.ran("blank-row", RULES["blank-row"], table.name)
+    for line in table.blank_lines:
+        out.add(
+            table, line, None, None, "blank-row", "expected a row with a value, found a blank row"
+        )
+    if table.labels is None:
+        return
+    names = table.resource.schema.field_names
+    for column, rule in label_problems(table.labels, names):
+        out.ran(rule, RULES[rule], table.name)
+        out.add(
+            table,
+            1,
+            column,
+            column,
+            rule,
+            f"expected the labels {', '.join(names)}, found {', '.join(table.labels)}",
+        )
+
+
 def _table_checks(
     table: TextTable, deferred: Mapping[str, Collection[str]], declarations: Declarations
 ) -> TableResult:
@@ -147,6 +170,7 @@ def _table_checks(
     keys), the primary key and the single-table semantic rules of one table, each in its
     own collector."""
     out = Collector(ENGINE)
+    check_reading(table, out)
     typed = typed_table(table)
     type_errors = check_types(typed, out)
     flagged = run_pandera(typed, type_errors, out, deferred)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -22,6 +23,7 @@ from ..errors import PackageError
 from ..package import DataPackage, Resource
 from ..schema import TABLE_SCHEMA_TYPES
 from .casting import parse_constraint
+from .dialect import BOM, Dialect, encoding_of, first_labels, frame_of, is_utf8, read_records
 
 #: Name of the column holding each record's physical CSV line (header = line 1).
 LINE = "__line__"
@@ -37,6 +39,13 @@ class TextTable:
     resource: Resource
     frame: pl.DataFrame
     byte_exact: bool
+    #: Physical lines of the blank rows (every cell empty or a missing value), which
+    #: are not in ``frame`` and are reported as ``blank-row``, as frictionless does.
+    blank_lines: tuple[int, ...] = ()
+    #: The header labels as written, when they differ from the field names.
+    labels: tuple[str, ...] | None = None
+    #: frictionless row number -> physical line, when rows were left out of ``frame``.
+    row_lines: Mapping[int, int] | None = None
 
     @property
     def name(self) -> str:
@@ -51,6 +60,8 @@ class TextTable:
 
     def line_of_record(self, record_number: int) -> int:
         """Physical line of a record numbered like frictionless (header = 1)."""
+        if self.row_lines is not None:
+            return self.row_lines.get(record_number, record_number)
         index = record_number - 2
         if 0 <= index < self.frame.height:
             return int(self.frame[LINE][index])
@@ -190,10 +201,14 @@ def _empty_is_missing(resource: Resource) -> bool:
     return all("" in schema.missing_values_of(f) for f in schema.fields)
 
 
-def _without_missing_values(frame: pl.DataFrame, resource: Resource) -> pl.DataFrame:
-    """``frame`` with each field's missing values (its own, else the schema's) null."""
+def _without_missing_values(
+    frame: pl.DataFrame, resource: Resource, *, empty_done: bool | None = None
+) -> pl.DataFrame:
+    """``frame`` with each field's missing values (its own, else the schema's) null
+    (empty cells too, unless the reader has nulled them: ``empty_done``)."""
     schema = resource.schema
-    empty_done = _empty_is_missing(resource)
+    if empty_done is None:
+        empty_done = _empty_is_missing(resource)
     changes = []
     for field in schema.fields:
         values = [v for v in schema.missing_values_of(field) if v != "" or not empty_done]
@@ -297,6 +312,102 @@ def check_schema(resource: Resource, names: tuple[str, ...]) -> None:
         raise PackageError(f"{where}: missingValues must be a list of strings.")
 
 
+def _blank_mask(frame: pl.DataFrame, names: list[str]) -> pl.Expr:
+    return pl.all_horizontal([pl.col(n).is_null() for n in names])
+
+
+def _without_blank_rows(table: TextTable) -> TextTable:
+    """``table`` with rows whose every cell is missing left out and kept as
+    ``blank_lines`` (one cheap screen; the frame is copied only when there are some)."""
+    names = list(table.resource.schema.field_names)
+    frame = table.frame
+    if not names or frame.height == 0 or not frame.select(_blank_mask(frame, names).any()).item():
+        return table
+    numbered = frame.with_columns(
+        (
+            pl.int_range(pl.len(), dtype=pl.Int64) + 2 if table.row_lines is None else pl.lit(0)
+        ).alias("__row")
+    )
+    if table.row_lines is not None:
+        by_line = {line: row for row, line in table.row_lines.items()}
+        numbered = numbered.with_columns(
+            pl.col(LINE).replace_strict(by_line, return_dtype=pl.Int64).alias("__row")
+        )
+    blank = numbered.filter(_blank_mask(frame, names))
+    kept = numbered.filter(~_blank_mask(frame, names))
+    row_lines = dict(zip(kept["__row"].to_list(), kept[LINE].to_list(), strict=True))
+    row_lines |= dict(zip(blank["__row"].to_list(), blank[LINE].to_list(), strict=True))
+    return TextTable(
+        resource=table.resource,
+        frame=kept.drop("__row"),
+        byte_exact=table.byte_exact,
+        blank_lines=tuple(sorted({*table.blank_lines, *blank[LINE].to_list()})),
+        labels=table.labels,
+        row_lines=row_lines,
+    )
+
+
+def _read_records_table(resource: Resource, dialect: Dialect, encoding: str) -> TextTable:
+    """Read a resource record by record (:mod:`.dialect`): any dialect, encoding, BOM,
+    empty lines, labels other than the field names."""
+    names = resource.schema.field_names
+    read = read_records(resource, dialect, encoding)
+    frame = _without_missing_values(frame_of(read, names), resource, empty_done=False)
+    row_lines = dict(zip(read.row_numbers, read.lines, strict=True))
+    row_lines |= dict(zip(read.blank_row_numbers, read.blank_lines, strict=True))
+    table = TextTable(
+        resource=resource,
+        frame=frame.with_columns(pl.Series(LINE, read.lines, pl.Int64)),
+        byte_exact=False,
+        blank_lines=read.blank_lines,
+        labels=read.labels if read.labels != names else None,
+        row_lines=row_lines,
+    )
+    return _without_blank_rows(table)
+
+
+def _recoverable(resource: Resource) -> bool:
+    """Whether a default-dialect file the fast reader refused is one frictionless reads:
+    a byte-order mark, empty lines, or as many header labels as fields."""
+    try:
+        with resource.path.open("rb") as handle:
+            head = handle.read(len(BOM))
+        raw = resource.path.read_bytes()
+    except OSError:
+        return False
+    if head == BOM:
+        return True
+    body = raw.replace(b"\r\n", b"\n")
+    if b"\n\n" in body or body.startswith(b"\n"):
+        return True
+    labels = first_labels(resource)
+    names = resource.schema.field_names
+    # Labels as many as the fields: renamed, reordered or repeated ones are findings;
+    # equal ones were misread by the fast reader (Polars keeps a header's "" escapes).
+    return labels is not None and len(labels) == len(names)
+
+
+def read_resource(resource: Resource, raw: Mapping[str, Any]) -> TextTable:
+    """Read one resource as text with its dialect and encoding (``raw`` is its
+    descriptor). The fast reader takes the default dialect; anything else, and
+    default-dialect files it refuses that frictionless reads, go record by record."""
+    dialect, encoding = Dialect.of(raw), encoding_of(raw)
+    if dialect.default and is_utf8(encoding):
+        try:
+            return _without_blank_rows(read_table(resource))
+        except PackageError:
+            if not _recoverable(resource):
+                raise
+    return _read_records_table(resource, dialect, encoding)
+
+
+def raw_resources(package: DataPackage) -> dict[str, Mapping[str, Any]]:
+    """Each resource's descriptor as written, by name."""
+    listed = package.descriptor.get("resources", [])
+    by_name = {str(r.get("name")): r for r in listed if isinstance(r, Mapping)}
+    return {r.name: by_name.get(r.name, {}) for r in package.resources}
+
+
 def _file_size(resource: Resource) -> int:
     try:
         return resource.path.stat().st_size
@@ -321,14 +432,15 @@ def read_package(
     for resource in package.resources:
         check_schema(resource, names)
     tables: dict[str, TextTable] = {}
+    raw = raw_resources(package)
     for resource in sorted(package.resources, key=_file_size, reverse=True):
         try:
-            tables[resource.name] = read_table(resource)
+            tables[resource.name] = read_resource(resource, raw[resource.name])
         except PackageError:
             # An unusable file earlier in the package wins, as in a sequential read.
             for earlier in package.resources[: package.resources.index(resource)]:
                 if earlier.name not in tables:
-                    read_table(earlier)
+                    read_resource(earlier, raw[earlier.name])
             raise
         if on_read is not None:
             on_read(tables[resource.name])

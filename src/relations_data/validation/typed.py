@@ -30,7 +30,13 @@ RULES = {
     "max-length": "text is at most maxLength characters long",
     "primary-key": "primary keys are present and unique",
     "foreign-key": "foreign keys point at existing rows",
+    "blank-row": "no row is blank (every cell empty or a missing value)",
+    "incorrect-label": "header labels are the field names, in order",
+    "duplicate-label": "no header label repeats",
+    "blank-label": "no header label is empty",
 }
+#: Rules about the file's rows and header (reported where found, as frictionless does).
+READING_RULES = ("blank-row", "incorrect-label", "duplicate-label", "blank-label")
 #: Rules the Table Schema states: both engines report these (semantic rules are polars-only).
 STRUCTURAL_RULES = frozenset(RULES)
 
