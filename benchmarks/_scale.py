@@ -29,7 +29,10 @@ RATIOS: Mapping[str, float] = {
     "actors": 0.01,
     "places": 0.005,
     "memberships": 0.005,
-    "actor_aliases": 0.01,
+    "aliases": 0.01,
+    "event_places": 1.0,
+    "observations": 0.01,
+    "claims": 0.02,
     "agreements": 0.01,
     "agreement_parties": 0.02,
     "vessels": 0.001,
@@ -141,6 +144,22 @@ def _value(
             return pl.lit("day")
         if "supports" in values:
             return pl.lit("supports")
+        verdicts = next(
+            (r for r in field.rules if isinstance(r, dict) and r.get("rule") == "claim-verdict"),
+            None,
+        )
+        if verdicts is not None:
+            # Each record gets one citation with stance supports: pick a value it allows.
+            def admits(bounds: Mapping[str, list[int | None]]) -> bool:
+                return all(
+                    low is not None
+                    and low <= int(stance == "supports")
+                    and (high is None or high >= int(stance == "supports"))
+                    for stance, (low, high) in bounds.items()
+                )
+
+            fits = [v for v in values if admits(verdicts["stances"].get(v, {}))]
+            return pl.lit(fits[0])
         return pl.lit(pl.Series(values)).gather(index % len(values))
     if field.type == "date":
         if field.name.startswith("valid_") and not field.required:
@@ -160,7 +179,16 @@ def _value(
     if field.name in ("country", "flag") or pattern == "^[A-Z]{3}$":
         codes = "currency" in field.name
         values = ["USD", "RUB", "EUR"] if codes else ["RUS", "KHM", "VNM", "SUN"]
-        return pl.lit(pl.Series(values)).gather(index % len(values))
+        code = pl.lit(pl.Series(values)).gather(index % len(values))
+        if codes and "unit" in schema.field_names:
+            # A currency goes with money only (rule "currency-unit").
+            unit = _value(table, schema, schema.field("unit"), index, counts)
+            return pl.when(unit == "currency").then(code).otherwise(None)
+        return code
+    if field.name == "language" or field.name.endswith("_language"):
+        return pl.lit("en")  # a registered BCP 47 tag (rule "language-tag")
+    if field.name == "script":
+        return pl.lit("Latn")  # the first match of the pattern, "Aaaa", is no ISO 15924 code
     if isinstance(pattern, str):
         if not field.required:
             return pl.lit(None, pl.String)
@@ -205,6 +233,12 @@ def _citations(
         n = counts[fact]
         index = pl.int_range(n, dtype=pl.Int64)
         columns = {table_field: pl.lit(fact), id_field: _ids(fact, index)}
+        # Cite each record from a source other than the one a record (a claim) names.
+        columns |= {
+            fk.fields[0]: _ids(fk.resource, (index + 1) % counts[fk.resource])
+            for fk in schema.foreign_keys
+            if len(fk.fields) == 1 and fk.resource != table
+        }
         for field in schema.fields:
             if field.name not in columns:
                 columns[field.name] = _value(table, schema, field, index, counts)

@@ -26,6 +26,8 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "published": "2018-01-15",
             "published_precision": "day",
             "source_type": "opinion",
+            "source_kind": "opinion",
+            "editorial_line": "pro_kremlin",
             "language": "en",
         },
         {
@@ -33,7 +35,8 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "title": "A news report",
             "publisher": "A newspaper",
             "source_type": "news",
-            "language": "en",
+            "source_kind": "independent_media",
+            "language": "km",
         },
     ],
     "actors": [
@@ -63,17 +66,28 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "organization_id": "cambodia",
             "role": "prime_minister",
             "start": "1985-01-14",
-            "date_precision": "day",
+            "start_precision": "day",
         }
     ],
-    "actor_aliases": [
+    "aliases": [
         {
-            "actor_id": "cambodia",
-            "alias": "Kampuchea",
+            "record_table": "actors",
+            "record_id": "cambodia",
+            "name": "Kampuchea",
             "language": "en",
+            "script": "Latn",
+            "name_type": "former",
             "source_id": "src-news",
-            "alias_type": "former_name",
-        }
+        },
+        {
+            "record_table": "places",
+            "record_id": "phnom-penh",
+            "name": "ភ្នំពេញ",
+            "language": "km",
+            "script": "Khmr",
+            "name_type": "native",
+            "source_id": "src-news",
+        },
     ],
     "places": [
         {"id": "phnom-penh", "name": "Phnom Penh", "place_type": "capital", "country": "KHM"},
@@ -95,6 +109,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "date_end": "1956-05-13",
             "date_precision": "day",
             "event_type": "diplomatic_relations",
+            "scope_class": "diplomatic",
             "plover_event": "SUPPORT",
             "summary": "Diplomatic relations are established.",
             "status": "occurred",
@@ -105,7 +120,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "date_end": "2017-09-30",
             "date_precision": "month",
             "event_type": "naval_visit",
-            "place_id": "a-port",
+            "scope_class": "military",
             "summary": "Warships call at a port, says the article.",
             "status": "claimed",
         },
@@ -115,7 +130,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "date_end": "2015-12-31",
             "date_precision": "year",
             "event_type": "pledge",
-            "place_id": "phnom-penh",
+            "scope_class": "aid",
             "summary": "A promise of support is made.",
             "status": "occurred",
         },
@@ -125,6 +140,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "date_end": "2016-05-20",
             "date_precision": "day",
             "event_type": "bilateral_meeting",
+            "scope_class": "visits",
             "summary": "Two leaders meet on the sidelines.",
             "status": "occurred",
             "note": 'A note with "quotes", a comma and ünïcode.',
@@ -133,6 +149,10 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     "event_actors": [
         {"event_id": "relations-1956", "actor_id": "russia", "role": "actor"},
         {"event_id": "relations-1956", "actor_id": "cambodia", "role": "recipient"},
+    ],
+    "event_places": [
+        {"event_id": "port-call-2017", "place_id": "a-port", "role": "port"},
+        {"event_id": "pledge-2015", "place_id": "phnom-penh", "role": "venue"},
     ],
     "agreements": [
         {
@@ -166,6 +186,38 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     "event_vessels": [
         {"event_id": "port-call-2017", "vessel_id": "a-destroyer", "role": "visitor"}
     ],
+    "observations": [
+        {
+            "id": "trade-2016",
+            "indicator": "trade_turnover",
+            "subject_id": "cambodia",
+            "counterpart_id": "russia",
+            "date_start": "2016-01-01",
+            "date_end": "2016-12-31",
+            "date_precision": "year",
+            "value": "54000000",
+            "value_qualifier": "approximately",
+            "unit": "currency",
+            "currency": "USD",
+        }
+    ],
+    "claims": [
+        {
+            "id": "src-article-p1-relations",
+            "source_id": "src-article",
+            "locator": "¶1",
+            "statement": "Relations were established in 1956.",
+            "claim_kind": "event",
+            "verdict": "supported",
+        }
+    ],
+    "claim_records": [
+        {
+            "claim_id": "src-article-p1-relations",
+            "record_table": "events",
+            "record_id": "relations-1956",
+        }
+    ],
     "citations": [
         {
             "record_table": "events",
@@ -173,7 +225,21 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "source_id": "src-news",
             "locator": "¶1",
             "stance": "supports",
-        }
+        },
+        {
+            "record_table": "claims",
+            "record_id": "src-article-p1-relations",
+            "source_id": "src-news",
+            "locator": "¶1",
+            "stance": "supports",
+        },
+        {
+            "record_table": "observations",
+            "record_id": "trade-2016",
+            "source_id": "src-news",
+            "locator": "table 2",
+            "stance": "supports",
+        },
     ],
 }
 

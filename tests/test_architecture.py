@@ -26,7 +26,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("versioning"),
     Layer("release", "diff", "export", "codebook", "timeline", "site", independent=True),
     Layer("views"),
-    Layer("validation", "records", "query", independent=True),
+    Layer("validation", "records", "query", "moves", independent=True),
     Layer("loader", "canonical", "changes", "sql", independent=True),
     Layer("remote", "csv_fields", "dtypes", "precision", independent=True),
     Layer("package", "registry", independent=True),
@@ -36,7 +36,7 @@ LAYERS: tuple[Layer, ...] = (
 #: Inside the validation package: the engines, the rules they run, what the rules share.
 VALIDATION_LAYERS: tuple[Layer, ...] = (
     Layer("polars_engine", "frictionless_engine", independent=True),
-    Layer("semantic", "text_rules", "keys", "pandera_checks", independent=False),
+    Layer("semantic", "model_rules", "text_rules", "keys", "pandera_checks", independent=False),
     Layer(
         "findings",
         "typed",

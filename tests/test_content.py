@@ -47,6 +47,7 @@ CITED_TABLES: tuple[TableName, ...] = (
     "agreements",
     "vessels",
     "places",
+    "observations",
 )
 
 #: (table, start column, end column, precision column) of every date interval.
@@ -54,7 +55,7 @@ INTERVALS: tuple[tuple[TableName, str, str, str], ...] = (
     ("events", "date_start", "date_end", "date_precision"),
     ("agreements", "date_signed", "date_signed_end", "date_precision"),
     ("sources", "published", "published_end", "published_precision"),
-    ("memberships", "start", "end", "date_precision"),
+    ("observations", "date_start", "date_end", "date_precision"),
 )
 
 Problems = list[str]
@@ -80,7 +81,7 @@ def vessels_are_used(root: Path) -> Problems:
 
 def places_are_used(root: Path) -> Problems:
     places = _load(root, "places")
-    used = set(_load(root, "events")["place_id"].drop_nulls().to_list())
+    used = set(_load(root, "event_places")["place_id"].to_list())
     used |= set(places["parent_id"].drop_nulls().to_list())
     return [
         f"place {p} is neither an event's place nor a parent" for p in _ids(root, "places") - used
@@ -89,7 +90,8 @@ def places_are_used(root: Path) -> Problems:
 
 def sources_are_used(root: Path) -> Problems:
     used = set(_load(root, "citations")["source_id"].to_list())
-    used |= set(_load(root, "actor_aliases")["source_id"].to_list())
+    used |= set(_load(root, "aliases")["source_id"].to_list())
+    used |= set(_load(root, "claims")["source_id"].to_list())
     return [f"source {s} is cited nowhere" for s in _ids(root, "sources") - used]
 
 
@@ -220,12 +222,10 @@ def citation_fields_exist(root: Path) -> Problems:
 
 def erroneous_aliases_have_notes(root: Path) -> Problems:
     """A wrong name a source uses says, in the note, why it is wrong."""
-    bad = _load(root, "actor_aliases").filter(
-        (pl.col("alias_type") == "erroneous") & _blank("note")
-    )
+    bad = _load(root, "aliases").filter((pl.col("name_type") == "erroneous") & _blank("note"))
     return [
-        f"erroneous alias {a!r} of {actor} has no note"
-        for actor, a in bad.select("actor_id", "alias").iter_rows()
+        f"erroneous alias {a!r} of {table} {record} has no note"
+        for table, record, a in bad.select("record_table", "record_id", "name").iter_rows()
     ]
 
 
@@ -350,8 +350,8 @@ DAMAGE: dict[str, tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]] = {
         lambda f: _set(f, pl.col("field") == "date_start", field="date_begin"),
     ),
     "erroneous_aliases_have_notes": (
-        "actor_aliases",
-        lambda f: _set(f, pl.col("alias_type") == "erroneous", note=None),
+        "aliases",
+        lambda f: _set(f, pl.col("name_type") == "erroneous", note=None),
     ),
     "ship_identifiers_are_cited": (
         "vessels",

@@ -26,7 +26,7 @@ from tests.conftest import ROOT, TABLES
 VALID_ROWS = {
     "sources": [
         "example-news,An example report,Example Agency,,2017-09-01,2017-09-01,day,"
-        "https://example.org/report,news,en,independent,"
+        "https://example.org/report,news,independent_media,independent,en,"
     ],
     "actors": [
         "cambodia,Kingdom of Cambodia,state,KHM,,Q424,,,",

@@ -168,7 +168,9 @@ def test_html_is_valid_by_the_nu_validator(site: Path, tmp_path: Path) -> None:
         pytest.skip("the Nu HTML validator needs Java, which is not installed")
     # Every top-level page and one record page of each table: the templates are the same.
     sample = sorted(site.glob("*.html")) + [
-        site / record_path(t, sorted(GRAPH.rows[t])[0]) for t in GRAPH.record_tables
+        site / record_path(t, sorted(GRAPH.rows[t])[0])
+        for t in GRAPH.record_tables
+        if GRAPH.rows[t]  # a table may be empty (observations in 2.0.0)
     ]
     sample += [site / t / "index.html" for t in GRAPH.record_tables]
     result = subprocess.run(

@@ -266,7 +266,9 @@ def test_every_page_of_the_site_loads_without_errors(watched: Watched) -> None:
     root = Path(watched.server.root)
     paths = sorted(p.name for p in root.glob("*.html"))
     for table in GRAPH.record_tables:
-        paths += [f"{table}/index.html", record_path(table, sorted(GRAPH.rows[table])[0])]
+        paths.append(f"{table}/index.html")
+        if GRAPH.rows[table]:  # a table may be empty (observations in 2.0.0)
+            paths.append(record_path(table, sorted(GRAPH.rows[table])[0]))
     for path in paths:
         watched.open(path)
         for link in watched.page.locator("main a[href]").evaluate_all(

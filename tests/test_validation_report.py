@@ -43,7 +43,8 @@ def test_valid_text_lists_tables_rows_and_passed_checks(valid_root: Path) -> Non
     assert "Checks passed" in result.output
     for rule in ("type", "foreign-key", "date-order", "canonical-form"):
         assert rule in result.output
-    assert result.output.rstrip().splitlines()[-1].startswith("Valid: 12 tables")
+    tables = len(package.resources)
+    assert result.output.rstrip().splitlines()[-1].startswith(f"Valid: {tables} tables")
 
 
 def test_invalid_data_exits_1_with_findings_grouped_by_table(invalid_root) -> None:

@@ -16,7 +16,7 @@ from benchmarks._scale import build_package
 from relations_data.package import DataPackage, open_package
 from relations_data.schema import Field
 from relations_data.validation import Report, validate
-from relations_data.validation.declared import declared
+from relations_data.validation.declared import RuleUse, declared, stance_bounds
 from relations_data.validation.typed import READING_RULES
 from relations_data.validation.typed import STRUCTURAL_RULES as STRUCTURAL
 from tests.conftest import ROOT
@@ -183,8 +183,11 @@ def semantic_violations(package: DataPackage) -> list[Violation]:
                 found.append(Violation("date-order", table, field, _backwards(table, start, field)))
             elif use.rule == "date-precision":
                 precision = str(use.params["precision"])
+                bound = str(use.params["bound"])
                 found.append(
-                    Violation("date-precision", table, field, _precision(table, precision))
+                    Violation(
+                        "date-precision", table, field, _precision(table, precision, field, bound)
+                    )
                 )
             elif use.rule == "iso-country":
                 found.append(Violation("iso-country", table, field, _cell(table, field, "XXX")))
@@ -220,7 +223,41 @@ def semantic_violations(package: DataPackage) -> list[Violation]:
                 )
             elif use.rule == "canonical-form":
                 found.append(Violation(use.rule, table, "", _swap_rows(table)))
+            elif use.rule == "language-tag":
+                found.append(Violation(use.rule, table, field, _cell(table, field, "xx-Latn")))
+            elif use.rule == "iso-script":
+                found.append(Violation(use.rule, table, field, _cell(table, field, "Xxxx")))
+            elif use.rule == "claim-verdict":
+                found.append(Violation(use.rule, table, field, _wrong_verdict(table, use)))
+            elif use.rule == "currency-unit":
+                found.append(Violation(use.rule, table, field, _toggle_currency(table, use)))
     return found
+
+
+def _wrong_verdict(table: str, use: RuleUse) -> Callable[[Path, int], int]:
+    """A verdict the generated evidence (one supports citation per record) contradicts."""
+    wrong = next(
+        value
+        for value, bounds in stance_bounds(use).items()
+        if not (
+            bounds["supports"][0] <= 1
+            and (bounds["supports"][1] is None or bounds["supports"][1] >= 1)
+        )
+    )
+    return _cell(table, str(use.field), wrong)
+
+
+def _toggle_currency(table: str, use: RuleUse) -> Callable[[Path, int], int]:
+    """Drop the currency of money, or give one to a count."""
+    unit, money, field = str(use.params["unit"]), str(use.params["money"]), str(use.field)
+
+    def apply(root: Path, row: int) -> int:
+        path = open_package(root).resource(table).path
+        given = read_text(path)[unit][row]
+        set_cell(root, table, row, field, None if given == money else "USD")
+        return row + 2
+
+    return apply
 
 
 def _backwards(table: str, start: str, end: str) -> Callable[[Path, int], int]:
@@ -232,10 +269,13 @@ def _backwards(table: str, start: str, end: str) -> Callable[[Path, int], int]:
     return apply
 
 
-def _precision(table: str, field: str) -> Callable[[Path, int], int]:
+def _precision(table: str, field: str, date: str, bound: str) -> Callable[[Path, int], int]:
     def apply(root: Path, row: int) -> int:
-        # Generated dates are 2000-01-01 plus the row index in days: never a month's end.
+        # Generated dates are 2000-01-01 plus the row index in days: never a month's end,
+        # but the first row starts one; a start is moved off the first of the month.
         set_cell(root, table, row, field, "month")
+        if bound == "start":
+            set_cell(root, table, row, date, "2000-01-15")
         return row + 2
 
     return apply

@@ -155,6 +155,25 @@ def _table_section(resource: Resource, rows: int) -> list[str]:
             )
     else:
         lines.append("- Foreign keys: —")
+    for field in schema.fields:
+        reference = _declared(field, "citation-target")
+        if reference is not None:
+            # A polymorphic reference: the pair X_table / X_id names a row of any table.
+            sibling = str(reference.get("id"))
+            line = (
+                f"- Polymorphic key: {_code(field.name)}, {_code(sibling)} → the "
+                f"{_code('id')} of the table {_code(field.name)} names."
+            )
+            cited = _declared(field, "fact-cited")
+            if cited is not None:
+                tables = cited.get("tables") or [str(v) for v in field.enum or ()]
+                line += (
+                    " Every row of "
+                    + ", ".join(f"[{t}](#{t})" for t in tables)
+                    + f" needs a row here with {cited.get('stance', 'stance')} "
+                    + f"{_code(cited.get('supports', 'supports'))}."
+                )
+            lines.append(line)
     lines += [
         "",
         "| Field | Title | Type | Constraints | Description |",
@@ -179,7 +198,38 @@ def _table_section(resource: Resource, rows: int) -> list[str]:
             f"| {_code(value)} | {_cell(field.enum_descriptions.get(str(value), '—'))} |"
             for value in field.enum
         )
+        verdicts = _declared(field, "claim-verdict")
+        if verdicts is not None:
+            lines += [
+                "",
+                f"Citations each value of {_code(field.name)} needs (by other sources):",
+                "",
+            ]
+            lines.extend(
+                f"- {_code(value)}: "
+                + ", ".join(
+                    f"{_stance_bounds(low, high)} {_code(stance)}"
+                    for stance, (low, high) in stances.items()
+                )
+                for value, stances in verdicts.get("stances", {}).items()
+            )
     return lines
+
+
+def _declared(field: Field, rule: str) -> Mapping[str, Any] | None:
+    """The parameters of ``rule`` as the field's ``relations-data:rules`` declare it."""
+    for entry in field.rules:
+        if entry == rule:
+            return {}
+        if isinstance(entry, Mapping) and entry.get("rule") == rule:
+            return entry
+    return None
+
+
+def _stance_bounds(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low}"
+    return str(low) if low == high else f"{low} to {high}"
 
 
 def _package_facts(descriptor: Mapping[str, Any], version: str) -> list[str]:

@@ -19,6 +19,7 @@ import polars as pl
 from .canonical import read_text_table
 from .changes import Bump, Change, compare_packages, required_bump, row_changes
 from .errors import PackageError
+from .moves import Move, find_moves
 from .package import DataPackage, Resource, open_package
 from .semver import is_version
 
@@ -81,6 +82,8 @@ class PackageDiff:
     new_version: str
     schema_changes: tuple[Change, ...]
     tables: tuple[TableDiff, ...]
+    #: Where the values of removed tables and columns went (e.g. a table renamed).
+    moves: tuple[Move, ...] = ()
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -288,6 +291,7 @@ def diff_packages(
         new_version=after.version,
         schema_changes=tuple(compare_packages(before, after)),
         tables=tuple(t for t in tables if not t.is_empty),
+        moves=find_moves(before, after),
     )
 
 
@@ -320,6 +324,9 @@ def render_text(diff: PackageDiff, limit: int | None = 20) -> str:
     if diff.schema_changes:
         lines.append("Schema and metadata:")
         lines.extend(f"  [{c.bump.label}] {c}" for c in diff.schema_changes)
+    if diff.moves:
+        lines.append("Moved (values of removed tables and columns, found in their new place):")
+        lines.extend(f"  {move}" for move in diff.moves)
     for table in diff.tables:
         lines.append(
             f"Table {table.table}: {len(table.added)} added, {len(table.removed)} removed, "
@@ -363,6 +370,15 @@ def render_markdown(diff: PackageDiff, limit: int | None = 20) -> str:
     if diff.schema_changes:
         lines += ["### Schema and metadata", ""]
         lines += [f"- **{c.bump.label}** `{c.where}`: {c.what}" for c in diff.schema_changes]
+        lines.append("")
+    if diff.moves:
+        lines += ["### Moved", ""]
+        lines += [
+            f"- `{m.source}` → `{m.target}`: {m.found} of {m.total} "
+            + ("rows" if "." not in m.source else "values")
+            + (" (" + ", ".join(f"`{a}` → `{b}`" for a, b in m.columns) + ")" if m.columns else "")
+            for m in diff.moves
+        ]
         lines.append("")
     if diff.tables:
         lines += [

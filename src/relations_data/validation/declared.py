@@ -35,8 +35,8 @@ PROFILE_VERSION = 1
 
 #: Kinds of parameter: a field of the same table, a list of fields of the table a
 #: foreign key of the same table points at (named by another parameter), text, a list
-#: of texts.
-FIELD, TEXT, TEXTS = "field", "text", "texts"
+#: of texts, and stance bounds: ``{value: {stance: [least, most or null]}}``.
+FIELD, TEXT, TEXTS, BOUNDS = "field", "text", "texts", "bounds"
 
 #: Rule -> {parameter: (kind, required)} for rules declared on a field.
 FIELD_RULES: dict[str, dict[str, tuple[str, bool]]] = {
@@ -53,6 +53,10 @@ FIELD_RULES: dict[str, dict[str, tuple[str, bool]]] = {
         "tables": (TEXTS, False),
     },
     "actor-validity": {"event": (FIELD, True), "valid": (TEXTS, True), "during": (TEXTS, True)},
+    "claim-verdict": {"source": (FIELD, False), "stances": (BOUNDS, True)},
+    "language-tag": {},
+    "iso-script": {},
+    "currency-unit": {"unit": (FIELD, True), "money": (TEXT, True)},
 }
 #: Rules declared on the schema: they look at the whole table.
 TABLE_RULES = frozenset({"canonical-form", "formula-trigger"})
@@ -120,9 +124,15 @@ def _checked(use: RuleUse, names: tuple[str, ...], where: str) -> RuleUse:
             or (
                 kind == TEXTS and isinstance(value, list) and all(isinstance(v, str) for v in value)
             )
+            or (kind == BOUNDS and _bounds(value))
         )
         if not good:
-            expected = {FIELD: "a field of the table", TEXT: "text", TEXTS: "a list of texts"}
+            expected = {
+                FIELD: "a field of the table",
+                TEXT: "text",
+                TEXTS: "a list of texts",
+                BOUNDS: "an object {value: {stance: [least, most or null]}}",
+            }
             raise PackageError(
                 f"{where}: parameter {name!r} of rule {use.rule!r} is {value!r}; expected "
                 f"{expected[kind]}."
@@ -130,6 +140,31 @@ def _checked(use: RuleUse, names: tuple[str, ...], where: str) -> RuleUse:
     if use.rule == "date-precision" and use.params["bound"] not in _BOUNDS:
         raise PackageError(f"{where}: bound of rule 'date-precision' must be start or end.")
     return use
+
+
+def _bounds(value: Any) -> bool:
+    """Whether ``value`` maps values to stances to ``[least, most]`` (most may be null)."""
+
+    def pair(bounds: Any) -> bool:
+        return (
+            isinstance(bounds, list)
+            and len(bounds) == 2
+            and isinstance(bounds[0], int)
+            and (bounds[1] is None or (isinstance(bounds[1], int) and bounds[1] >= bounds[0]))
+        )
+
+    return isinstance(value, Mapping) and all(
+        isinstance(stances, Mapping) and all(pair(b) for b in stances.values())
+        for stances in value.values()
+    )
+
+
+def stance_bounds(use: RuleUse) -> dict[str, dict[str, tuple[int, int | None]]]:
+    """The ``stances`` parameter of a ``claim-verdict`` declaration, as tuples."""
+    return {
+        str(value): {str(stance): (int(b[0]), b[1]) for stance, b in stances.items()}
+        for value, stances in use.params["stances"].items()
+    }
 
 
 def declared(resource: Resource) -> list[RuleUse]:

@@ -15,7 +15,9 @@ column's name:
 * ``actor-validity`` on a link table's foreign key names the ``event`` foreign key,
   the ``valid`` from/to fields of the first key's table and the ``during`` start/end
   fields of the event's table;
-* ``iso-country``, ``iso-currency`` and ``imo-check-digit`` take no parameters.
+* ``iso-country``, ``iso-currency`` and ``imo-check-digit`` take no parameters;
+* the rules of the 2.0 tables (``claim-verdict``, ``language-tag``, ``iso-script``,
+  ``currency-unit``) are in :mod:`.model_rules`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import polars as pl
 
 from ..errors import PackageError
 from ..schema import ForeignKey, TableSchema
+from . import model_rules
 from .declared import NONE, Declarations, RuleUse
 from .findings import Collector, merge
 from .keys import HASH, covers, missing_hashes
@@ -40,12 +43,14 @@ RULES = {
     "date-order": "an interval's end is not before its start",
     "date-precision": "intervals match their precision (month: 1st to last day; year: "
     "1 Jan to 31 Dec)",
-    "citation-target": "every citation names an existing row of the table it names",
+    "citation-target": "every citation, alias or claim record names an existing row of "
+    "the table it names",
     "fact-cited": "every row of a fact table has a supporting citation",
     "actor-validity": "actors take part only in events inside their validity dates",
     "imo-check-digit": "IMO numbers carry a valid check digit",
     "iso-country": "country codes exist in ISO 3166-1 (historic codes included)",
     "iso-currency": "currency codes exist in ISO 4217",
+    **model_rules.RULES,
     **TEXT_RULES,
 }
 
@@ -431,6 +436,7 @@ def table_rules(text: TextTable, typed: TypedTable, declarations: Declarations =
         return out
     check_intervals(typed, out, uses)
     check_codes(typed, out, uses)
+    model_rules.table_rules(typed, out, uses)
     screen_text(
         text,
         typed,
@@ -458,4 +464,5 @@ def run(
         single = [table_rules(tables[name], table, declarations) for name, table in typed.items()]
     merge(out, single)
     check_citations(typed, out, declarations)
+    model_rules.check_verdicts(typed, out, declarations)
     check_validity(typed, out, declarations)
