@@ -131,7 +131,14 @@ def _blank(column: str) -> pl.Expr:
 
 
 def contradictions_have_notes(root: Path) -> Problems:
-    bad = _load(root, "citations").filter((pl.col("stance") == "contradicts") & _blank("note"))
+    """A contradicting citation says what the source claimed: in its own note, or, for a
+    claim (whose verdict it is evidence for), in the claim's note."""
+    explained = _load(root, "claims").filter(~_blank("note"))["id"]
+    bad = _load(root, "citations").filter(
+        (pl.col("stance") == "contradicts")
+        & _blank("note")
+        & ~((pl.col("record_table") == "claims") & pl.col("record_id").is_in(explained.implode()))
+    )
     return [
         f"contradicting citation of {r} by {s} has no note"
         for r, s in bad.select("record_id", "source_id").iter_rows()
@@ -141,7 +148,10 @@ def contradictions_have_notes(root: Path) -> Problems:
 def contradicted_rows_keep_independent_support(root: Path) -> Problems:
     """A row that a source contradicts states what another source supports."""
     citations = _load(root, "citations")
-    contradicted = citations.filter(pl.col("stance") == "contradicts")
+    # A claim may be contradicted outright: its verdict says so (rule claim-verdict).
+    contradicted = citations.filter(
+        (pl.col("stance") == "contradicts") & pl.col("record_table").is_in(CITED_TABLES)
+    )
     problems: Problems = []
     for table, record, source in contradicted.select(
         "record_table", "record_id", "source_id"
