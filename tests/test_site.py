@@ -191,3 +191,20 @@ def test_a_partial_date_never_shows_a_day(start: date, days: int, precision: str
     # No day of the month appears: every number shown is a year.
     numbers = [int(n) for n in "".join(c if c.isdigit() else " " for c in text).split()]
     assert set(numbers) <= {start.year, end.year}
+
+
+@pytest.mark.parametrize("top", ["relations-data-9.8.7/", ""], ids=["1.0.0 layout", "root"])
+def test_the_site_of_a_release_archive(package_copy: Path, tmp_path: Path, top: str) -> None:
+    """Any version builds, from an archive of either layout, and names its version."""
+    import json
+    import zipfile
+
+    archive = tmp_path / "relations-data-9.8.7.zip"
+    descriptor = json.loads((package_copy / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["version"] = "9.8.7"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(f"{top}datapackage.json", json.dumps(descriptor))
+        for path in sorted([*package_copy.glob("data/*.csv"), *package_copy.glob("schemas/*")]):
+            bundle.write(path, f"{top}{path.relative_to(package_copy).as_posix()}")
+    built = build_site(tmp_path / "site", source=archive, search=False)
+    assert "version 9.8.7" in (built.path / "index.html").read_text(encoding="utf-8")
