@@ -214,3 +214,38 @@ def test_the_site_of_a_release_archive(package_copy: Path, tmp_path: Path, top: 
             bundle.write(path, f"{top}{path.relative_to(package_copy).as_posix()}")
     built = build_site(tmp_path / "site", source=archive, search=False)
     assert "version 9.8.7" in (built.path / "index.html").read_text(encoding="utf-8")
+
+
+def test_claims_pages_show_verdicts_evidence_and_contradictions(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    """A source's claims with their verdicts; a claim's evidence with the contradicting part
+    apart; the contradictions page lists it (2.x data model)."""
+    if not (package_copy / "data" / "claims.csv").is_file():
+        pytest.skip("this data model has no claims table")
+    graph = load_graph(source=package_copy)
+    source = sorted(graph.rows["sources"])[0]
+    others = [s for s in sorted(graph.rows["sources"]) if s != source][:2]
+    event = sorted(graph.rows["events"])[0]
+    claim = "test-claim-p1-contested"
+    with (package_copy / "data" / "claims.csv").open("a", encoding="utf-8") as claims:
+        claims.write(f"{claim},{source},¶1,A statement the test makes up for the site.,fact,")
+        claims.write("partly_supported,\n")
+    with (package_copy / "data" / "claim_records.csv").open("a", encoding="utf-8") as records:
+        records.write(f"{claim},events,{event},\n")
+    with (package_copy / "data" / "citations.csv").open("a", encoding="utf-8") as citations:
+        citations.write(f"claims,{claim},{others[0]},¶2,supports,,\n")
+        citations.write(f"claims,{claim},{others[1]},¶3,contradicts,,Says otherwise.\n")
+    site = build_site(tmp_path / "site", source=package_copy, search=False).path
+    source_page = (site / record_path("sources", source)).read_text(encoding="utf-8")
+    assert f'href="../{record_path("claims", claim)}"' in source_page
+    assert "partly_supported" in source_page
+    claim_page = (site / record_path("claims", claim)).read_text(encoding="utf-8")
+    supporting, against = claim_page.split('id="contradicting"', 1)
+    assert f"{others[0]}.html" in supporting and f"{others[1]}.html" not in supporting
+    assert f"{others[1]}.html" in against.split("</section>", 1)[0]
+    assert f'href="../{record_path("events", event)}"' in claim_page
+    event_page = (site / record_path("events", event)).read_text(encoding="utf-8")
+    assert f'href="../{record_path("claims", claim)}"' in event_page
+    contradictions = (site / "contradictions.html").read_text(encoding="utf-8")
+    assert record_path("claims", claim) in contradictions
