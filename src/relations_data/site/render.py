@@ -196,7 +196,10 @@ def _record(graph: RecordGraph, renderer: Renderer, table: str, record_id: str) 
     row = graph.rows[table][record_id]
     root = "../"
     supporting, against = renderer.split_evidence(table, record_id)
-    sections = [renderer.relation_section(r, root) for r in graph.relations(table, record_id)]
+    relations = graph.relations(table, record_id)
+    # Records that point here (a source's claims, an actor's memberships) come first.
+    records = [renderer.relation_section(r, root) for r in relations if r.table in graph.rows]
+    links = [renderer.relation_section(r, root) for r in relations if r.table not in graph.rows]
     cited = graph.cited_by(record_id) if table == graph.source_table else []
     return {
         "table": table,
@@ -208,7 +211,8 @@ def _record(graph: RecordGraph, renderer: Renderer, table: str, record_id: str) 
         "supporting": renderer.evidence_rows(supporting, root),
         "against": renderer.evidence_rows(against, root),
         "cited": bool(graph.evidence_reference and table in graph.evidence_reference.tables),
-        "sections": sections,
+        "record_sections": records,
+        "sections": links,
         "cites": _cites(graph, renderer, cited, root),
     }
 
