@@ -1,4 +1,5 @@
-"""Commands that publish the data in other forms: ``export``, ``codebook``, ``timeline``.
+"""Commands that publish the data in other forms: ``export``, ``codebook``, ``coverage``,
+``timeline``.
 
 Without ``--source`` each reads the data package in the current folder if there is one
 (a checkout), else the copy bundled with the installed package.
@@ -12,6 +13,7 @@ from typing import get_args
 import click
 
 from ..codebook import local_or_bundled, write_codebook
+from ..coverage import write_coverage
 from ..export import DATASETTE_METADATA, ExportFormat, export
 from ..timeline import draw_timeline
 from .exit_status import EXIT_INVALID
@@ -67,17 +69,42 @@ def codebook_command(check: bool, out: Path | None, source: Path | None) -> None
     Example: relations-data codebook --check
     """
     result = write_codebook(out, source=_source(source), check=check)
+    _report_generated(result.path, stale=result.stale, check=check, command="codebook")
+
+
+def _report_generated(path: Path, *, stale: bool, check: bool, command: str) -> None:
+    """The outcome of a generated document's write or freshness check (exit 1 if stale)."""
     if check:
-        if result.stale:
+        if stale:
             click.echo(
-                f"{result.path} is stale: it differs from the schemas and data; "
-                "run 'relations-data codebook' and commit the result.",
+                f"{path} is stale: it differs from the schemas and data; "
+                f"run 'relations-data {command}' and commit the result.",
                 err=True,
             )
             raise SystemExit(EXIT_INVALID)
-        click.echo(f"{result.path} is up to date.")
+        click.echo(f"{path} is up to date.")
     else:
-        click.echo(f"{'wrote' if result.stale else 'unchanged'} {result.path}")
+        click.echo(f"{'wrote' if stale else 'unchanged'} {path}")
+
+
+@click.command("coverage")
+@click.option("--check", is_flag=True, help="Only check that OUT is up to date; exit 1 if stale.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Coverage document. Default: docs/coverage.md in the current folder.",
+)
+@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+def coverage_command(check: bool, out: Path | None, source: Path | None) -> None:
+    """Regenerate the counts section of docs/coverage.md from the data.
+
+    Only the part between the coverage markers is written (events by class and decade,
+    sources by kind, claims by verdict); the scope, rules and gaps around it are prose.
+
+    Example: relations-data coverage --check
+    """
+    result = write_coverage(out, source=_source(source), check=check)
+    _report_generated(result.path, stale=result.stale, check=check, command="coverage")
 
 
 @click.command("timeline")
@@ -91,9 +118,6 @@ def timeline_command(out: Path, source: Path | None) -> None:
     Example: relations-data timeline docs/timeline.png
     """
     click.echo(f"wrote {draw_timeline(out, source=_source(source))}")
-
-
-COMMANDS: list[click.Command] = [export_command, codebook_command, timeline_command]
 
 
 @click.command("serve")
@@ -116,4 +140,10 @@ def serve_command(port: int, source: Path | None) -> None:
     raise SystemExit(serve(port, source=_source(source)))
 
 
-COMMANDS.append(serve_command)
+COMMANDS: list[click.Command] = [
+    export_command,
+    codebook_command,
+    coverage_command,
+    timeline_command,
+    serve_command,
+]
