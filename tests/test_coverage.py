@@ -50,7 +50,7 @@ def test_counts_add_up_per_class_and_decade(rows: list[tuple[str, int]]) -> None
     frame = pl.DataFrame(
         {
             "scope_class": pl.Series([r[0] for r in rows], dtype=pl.Enum(["a", "b", "c"])),
-            "date_start": pl.Series([f"{r[1]}-06-01" for r in rows]).str.to_date(),
+            "date_start": pl.Series([f"{r[1]}-06-01" for r in rows], dtype=pl.String).str.to_date(),
         }
     )
     lines = events_by_class_and_decade(frame)
@@ -68,5 +68,7 @@ def test_the_command_checks_the_bundled_document(tmp_path: Path) -> None:
 
     copy = tmp_path / "coverage.md"
     shutil.copy(ROOT / "docs" / "coverage.md", copy)
-    result = CliRunner().invoke(main, ["coverage", "--check", "--out", str(copy), "--source", str(ROOT)])
+    result = CliRunner().invoke(
+        main, ["coverage", "--check", "--out", str(copy), "--source", str(ROOT)]
+    )
     assert result.exit_code == 0, result.output

@@ -67,7 +67,9 @@ def events_by_class_and_decade(events: pl.DataFrame) -> list[str]:
     for scope in _categories(events, "scope_class"):
         values = [cells.get((scope, start), 0) for start in decades]
         rows.append([f"`{scope}`", *(str(v) if v else "·" for v in values), str(sum(values))])
-    totals = [sum(cells.get((s, d), 0) for s in _categories(events, "scope_class")) for d in decades]
+    totals = [
+        sum(cells.get((s, d), 0) for s in _categories(events, "scope_class")) for d in decades
+    ]
     rows.append(["**all**", *(str(t) for t in totals), f"**{sum(totals)}**"])
     return _markdown(["class", *(f"{d}s" for d in decades), "total"], rows)
 
