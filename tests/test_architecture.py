@@ -24,7 +24,9 @@ LAYERS: tuple[Layer, ...] = (
     Layer("cli"),
     Layer("serve"),
     Layer("versioning"),
-    Layer("release", "diff", "export", "codebook", "coverage", "timeline", "site", independent=True),
+    Layer(
+        "release", "diff", "export", "codebook", "coverage", "timeline", "site", independent=True
+    ),
     Layer("views"),
     Layer("validation", "records", "query", "moves", independent=True),
     Layer("loader", "canonical", "changes", "sql", independent=True),

@@ -49,7 +49,7 @@ RULES = {
     "actor-validity": "actors take part only in events inside their validity dates",
     "imo-check-digit": "IMO numbers carry a valid check digit",
     "iso-country": "country codes exist in ISO 3166-1 (historic codes included)",
-    "iso-currency": "currency codes exist in ISO 4217",
+    "iso-currency": "currency codes exist in ISO 4217 (withdrawn codes such as SUR included)",
     **model_rules.RULES,
     **TEXT_RULES,
 }
@@ -80,9 +80,13 @@ def _iso_countries() -> frozenset[str]:
 
 @cache
 def _iso_currencies() -> frozenset[str]:
+    # pycountry knows only the current list of ISO 4217; Babel's CLDR data adds the
+    # withdrawn codes (List Three), such as SUR for the Soviet rouble that 1980s figures
+    # are stated in.
     import pycountry
+    from babel.numbers import list_currencies
 
-    return frozenset(c.alpha_3 for c in pycountry.currencies)
+    return frozenset(c.alpha_3 for c in pycountry.currencies) | frozenset(list_currencies())
 
 
 def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.DataFrame:
