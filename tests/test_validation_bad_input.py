@@ -255,3 +255,17 @@ def test_first_unusable_file_in_package_order_is_named(root: Path) -> None:
     with pytest.raises(PackageError, match=first.path.name) as caught:
         validate(root)
     assert last.path.name not in str(caught.value)
+
+
+def test_messages_name_the_entry_of_a_zip(root: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    _rewrite_line(_events(root), 3, lambda s: s + ",extra")
+    archive = tmp_path / "release.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                zipped.write(path, path.relative_to(root).as_posix())
+    with pytest.raises(PackageError) as caught:
+        validate(archive)
+    assert str(caught.value).startswith(f"{archive}:data/events.csv: line 4")

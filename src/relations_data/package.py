@@ -43,6 +43,22 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class OtherResource:
+    """A resource that is not a local CSV file with a Table Schema (inline data, JSON,
+    a spreadsheet, several files, no schema): its paths are checked like any other, and
+    only frictionless reads it. ``schema`` is its Table Schema inlined, if it has one."""
+
+    name: str
+    reason: str
+    descriptor: Mapping[str, Any]
+    schema: Mapping[str, Any] | None
+
+
+#: Formats read as CSV (frictionless reads tsv as CSV with a tab delimiter).
+CSV_FORMATS = frozenset({"csv", "tsv"})
+
+
+@dataclass(frozen=True)
 class DataPackage:
     """An opened data package: its root folder, descriptor and resources."""
 
@@ -50,6 +66,8 @@ class DataPackage:
     descriptor_path: Path
     descriptor: Mapping[str, Any]
     resources: tuple[Resource, ...]
+    #: Resources only frictionless reads (see :class:`OtherResource`).
+    other_resources: tuple[OtherResource, ...] = ()
 
     @property
     def version(self) -> str:
@@ -144,10 +162,15 @@ def read_descriptor(descriptor_path: Path) -> DataPackage:
         raise PackageError(f"{where}: expected a non-empty 'resources' list.")
     root = descriptor_path.parent
     parsed: list[Resource] = []
+    others: list[OtherResource] = []
     for index, raw in enumerate(raw_resources):
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
             raise PackageError(f"{where}: resource {index} has no name.")
         name = raw["name"]
+        reason = _other_reason(raw)
+        if reason is not None:
+            others.append(_other(raw, reason, root, where))
+            continue
         relpath = raw.get("path")
         if not isinstance(relpath, str):
             raise PackageError(f"{where}: resource {name!r} needs a single 'path' string.")
@@ -184,8 +207,50 @@ def read_descriptor(descriptor_path: Path) -> DataPackage:
             )
         )
     return DataPackage(
-        root=root, descriptor_path=descriptor_path, descriptor=descriptor, resources=tuple(parsed)
+        root=root,
+        descriptor_path=descriptor_path,
+        descriptor=descriptor,
+        resources=tuple(parsed),
+        other_resources=tuple(others),
     )
+
+
+def _other_reason(raw: Mapping[str, Any]) -> str | None:
+    """Why a resource is not read as a local CSV table, or ``None`` when it is."""
+    path = raw.get("path")
+    if "data" in raw and path is None:
+        return "inline data"
+    if isinstance(path, list):
+        return "several files"
+    if not isinstance(path, str):
+        return None  # no path and no data: refused by the caller
+    declared = raw.get("format")
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else "csv"
+    kind = str(declared).lower() if isinstance(declared, str) else suffix
+    if kind not in CSV_FORMATS:
+        return f"{kind} format"
+    if raw.get("schema") is None:
+        return "no Table Schema"
+    return None
+
+
+def _other(raw: Mapping[str, Any], reason: str, root: Path, where: str) -> OtherResource:
+    """An :class:`OtherResource`, its paths checked like a table's."""
+    name = str(raw["name"])
+    path = raw.get("path")
+    for relpath in path if isinstance(path, list) else [path] if path is not None else []:
+        if not isinstance(relpath, str):
+            raise PackageError(f"{where}: resource {name!r} has a path that is not text.")
+        _inside(root, relpath, where, f"resource {name!r}")
+    schema_ref = raw.get("schema")
+    schema: Mapping[str, Any] | None = None
+    if isinstance(schema_ref, str):
+        schema_file = _inside(root, schema_ref, where, f"schema of {name!r}")
+        loaded = _read_json(schema_file, f"Table Schema of {name!r}")
+        schema = loaded if isinstance(loaded, dict) else None
+    elif isinstance(schema_ref, dict):
+        schema = schema_ref
+    return OtherResource(name=name, reason=reason, descriptor=raw, schema=schema)
 
 
 def _cleanup_extracted() -> None:
@@ -201,6 +266,15 @@ def _descriptor_in(folder: Path, origin: Path) -> Path:
     if len(nested) == 1:
         return nested[0]
     raise PackageError(f"{origin}: expected a {DESCRIPTOR_NAME} but found none.")
+
+
+def extracted_from(package: DataPackage) -> Path | None:
+    """The private folder a zip was extracted into for ``package`` (``None`` when the
+    package was not opened from a zip): messages name its files as the zip's entries."""
+    for folder in _EXTRACTED:
+        if package.root.is_relative_to(folder):
+            return folder
+    return None
 
 
 def open_package(source: str | Path | None = None) -> DataPackage:

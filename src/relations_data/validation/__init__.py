@@ -12,14 +12,15 @@ unreadable descriptor, a missing, empty, ragged or non-UTF-8 CSV, an unsafe path
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import PackageError
-from ..package import DataPackage, open_package
+from ..package import DataPackage, extracted_from, open_package
 from .declared import PROFILE_PROPERTY, Declarations
-from .reading import TextTable, read_package
+from .reading import TextTable, foreign_keys_elsewhere, read_package
 from .report import REPORT_VERSION, CheckResult, Finding, Report, TableSummary
 
 if TYPE_CHECKING:
@@ -81,7 +82,15 @@ def validate(
             f"expected engines among {', '.join(ENGINES)}, found {', '.join(unknown) or 'none'}."
         )
     package = source if isinstance(source, DataPackage) else open_package(source)
-    return _run(package, source, chosen, rules)
+    try:
+        return _run(package, source, chosen, rules)
+    except PackageError as error:
+        folder = extracted_from(package)
+        if folder is None or isinstance(source, DataPackage):
+            raise
+        # Name files as the user knows them: the zip's entries, not a temporary folder.
+        message = str(error).replace(f"{folder}{os.sep}", f"{source}:")
+        raise PackageError(message.replace(str(folder), str(source))) from None
 
 
 def _run(
@@ -145,13 +154,31 @@ def _report(
             ) from None
         report.findings.extend(_deduplicated(collector.findings))
         report.checks.extend(collector.checks())
-    if "frictionless" in chosen:
+    if "frictionless" in chosen or package.other_resources:
         from . import frictionless_engine
 
-        collector = frictionless_engine.run(package, tables)
+        only_others = "frictionless" not in chosen
+        collector = frictionless_engine.run(package, tables, only_others=only_others)
         report.findings.extend(collector.findings)
         report.checks.extend(collector.checks())
+        if only_others:
+            report.engines = (*report.engines, "frictionless")
+    report.notes.extend(_other_notes(package))
     return report
+
+
+def _other_notes(package: DataPackage) -> list[str]:
+    notes = [
+        f"Resource {other.name!r} ({other.reason}) was validated by the frictionless engine "
+        "only: the polars engine reads local CSV files with a Table Schema."
+        for other in package.other_resources
+    ]
+    notes += [
+        f"Foreign key {key} points at a resource only frictionless reads; the polars "
+        "engine does not check it."
+        for key in foreign_keys_elsewhere(package)
+    ]
+    return notes
 
 
 def _rule_notes(

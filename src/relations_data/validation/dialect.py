@@ -63,6 +63,9 @@ class Dialect:
     def of(cls, raw: Mapping[str, Any]) -> Dialect:
         dialect = raw.get("dialect")
         values = dict(DEFAULTS)
+        path = raw.get("path")
+        if raw.get("format") == "tsv" or (isinstance(path, str) and path.endswith(".tsv")):
+            values["delimiter"] = "\t"  # frictionless reads tsv as CSV with tabs
         if isinstance(dialect, Mapping):
             control = dialect.get("csv")
             values.update({k: v for k, v in dialect.items() if k in DEFAULTS})
@@ -78,6 +81,8 @@ class Dialect:
         """The properties that differ from the defaults, for frictionless (scalars and
         the header row list only: nothing in a dialect can point at a file)."""
         out: dict[str, Any] = {}
+        if "delimiter" in self.values and self.values["delimiter"] == "\t":
+            out["delimiter"] = "\t"
         for key, value in self.values.items():
             if value == DEFAULTS[key]:
                 continue

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from ..errors import PackageError
-from ..package import DataPackage
+from ..package import DataPackage, OtherResource
 from .dialect import Dialect, encoding_of
 from .findings import Collector
 from .reading import TextTable
@@ -81,17 +82,48 @@ def safe_descriptor(package: DataPackage) -> dict[str, Any]:
             if key in raw:
                 entry[key] = raw[key]
         resources.append(entry)
+    resources.extend(_other_entry(other) for other in package.other_resources)
     return {"name": str(package.descriptor.get("name", "package")), "resources": resources}
 
 
-def run(package: DataPackage, tables: dict[str, TextTable]) -> Collector:
-    """Validate with frictionless-py; return its findings mapped into the common report."""
+#: Properties of a resource only frictionless reads that it is given (paths were
+#: checked by ``open_package``; the dialect is reduced to scalars by :class:`Dialect`).
+_OTHER_KEYS = ("path", "data", "format", "mediatype", "encoding", "bytes", "hash")
+
+
+def _other_entry(other: OtherResource) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": other.name}
+    entry |= {k: other.descriptor[k] for k in _OTHER_KEYS if k in other.descriptor}
+    if other.schema is not None:
+        entry["schema"] = {k: v for k, v in other.schema.items() if k != "$schema"}
+        entry["type"] = "table"  # frictionless 5 reads JSON as a table only when told
+    dialect = Dialect.of(other.descriptor).sanitized()
+    if dialect:
+        entry["dialect"] = dialect
+    return entry
+
+
+def run(
+    package: DataPackage, tables: dict[str, TextTable], *, only_others: bool = False
+) -> Collector:
+    """Validate with frictionless-py; return its findings mapped into the common report.
+
+    ``only_others``: validate only the resources the Polars engine does not read
+    (inline data, JSON, spreadsheets…), in the context of the whole package.
+    """
     import frictionless
 
     out = Collector(ENGINE)
     try:
         fl_package = frictionless.Package(safe_descriptor(package), basepath=str(package.root))
-        report = fl_package.validate()
+        if only_others:
+            reports = [
+                fl_package.get_resource(other.name).validate() for other in package.other_resources
+            ]
+            report = frictionless.Report.from_validation_reports(time=0, reports=reports)
+            tables = {}
+        else:
+            report = fl_package.validate()
     except frictionless.FrictionlessException as error:
         raise PackageError(
             f"{package.descriptor_path}: frictionless cannot open it ({error})."
@@ -104,10 +136,19 @@ def run(package: DataPackage, tables: dict[str, TextTable]) -> Collector:
     for name, text in tables.items():
         for rule in _rules_of(text):
             out.ran(rule, RULES[rule], name)
+    for resource in package.other_resources:
+        out.ran("type", RULES["type"], resource.name)
+    others = {other.name: other for other in package.other_resources}
     for task in report.tasks:
         table = tables.get(task.name or "")
+        other = others.get(task.name or "")
         for issue in task.errors:
             finding = _finding(issue, table, package)
+            if other is not None:
+                path = other.descriptor.get("path")
+                # Inline data lives in the descriptor; several files: the first.
+                file = path if isinstance(path, str) else package.descriptor_path.name
+                finding = replace(finding, table=other.name, file=file)
             out.findings.append(finding)
             out.ran(
                 finding.rule, RULES.get(finding.rule, f"frictionless {issue.type}"), finding.table

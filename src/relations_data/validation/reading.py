@@ -368,7 +368,7 @@ def _read_records_table(resource: Resource, dialect: Dialect, encoding: str) -> 
 
 def _recoverable(resource: Resource) -> bool:
     """Whether a default-dialect file the fast reader refused is one frictionless reads:
-    a byte-order mark, empty lines, or as many header labels as fields."""
+    a byte-order mark, empty lines, or labels other than the field names (as many)."""
     try:
         with resource.path.open("rb") as handle:
             head = handle.read(len(BOM))
@@ -382,9 +382,11 @@ def _recoverable(resource: Resource) -> bool:
         return True
     labels = first_labels(resource)
     names = resource.schema.field_names
-    # Labels as many as the fields: renamed, reordered or repeated ones are findings;
-    # equal ones were misread by the fast reader (Polars keeps a header's "" escapes).
-    return labels is not None and len(labels) == len(names)
+    if labels is None or len(labels) != len(names):
+        return False
+    # Renamed, reordered or repeated labels are findings; equal ones holding a quote
+    # were misread by the fast reader (Polars keeps a header's "" escapes).
+    return tuple(labels) != names or any('"' in label for label in labels)
 
 
 def read_resource(resource: Resource, raw: Mapping[str, Any]) -> TextTable:
@@ -399,6 +401,17 @@ def read_resource(resource: Resource, raw: Mapping[str, Any]) -> TextTable:
             if not _recoverable(resource):
                 raise
     return _read_records_table(resource, dialect, encoding)
+
+
+def foreign_keys_elsewhere(package: DataPackage) -> list[str]:
+    """Foreign keys of the tables that point at resources only frictionless reads."""
+    others = {other.name for other in package.other_resources}
+    return [
+        f"{resource.name}.{','.join(fk.fields)} -> {fk.resource}"
+        for resource in package.resources
+        for fk in resource.schema.foreign_keys
+        if fk.resource in others
+    ]
 
 
 def raw_resources(package: DataPackage) -> dict[str, Mapping[str, Any]]:
@@ -427,10 +440,11 @@ def read_package(
     rest instead of trailing after it.
     """
     names = package.table_names
-    if len(set(names)) != len(names):
-        raise PackageError(f"{package.descriptor_path}: resource names repeat: {list(names)}.")
+    every = names + tuple(other.name for other in package.other_resources)
+    if len(set(every)) != len(every):
+        raise PackageError(f"{package.descriptor_path}: resource names repeat: {list(every)}.")
     for resource in package.resources:
-        check_schema(resource, names)
+        check_schema(resource, every)
     tables: dict[str, TextTable] = {}
     raw = raw_resources(package)
     for resource in sorted(package.resources, key=_file_size, reverse=True):
@@ -447,6 +461,8 @@ def read_package(
     tables = {name: tables[name] for name in names}
     for resource in package.resources:
         for fk in resource.schema.foreign_keys:
+            if fk.resource not in names:
+                continue  # a resource only frictionless reads (foreign_keys_elsewhere)
             target = package.resource(fk.resource).schema.field_names
             if any(f not in target for f in fk.reference_fields):
                 raise PackageError(
