@@ -154,6 +154,13 @@ def _value_reader(descriptor: str) -> Callable[[str], Any]:
     return reader
 
 
+def _as_utc(value: dt.datetime | dt.time) -> dt.datetime | dt.time:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    moment = dt.datetime.combine(dt.date(2000, 1, 1), value.replace(tzinfo=None))
+    return (moment - (value.utcoffset() or dt.timedelta())).time()
+
+
 def _frictionless_reader(field: Field, text: pl.Expr, *, ascii_too: bool = True) -> pl.Expr:
     """``text`` read by frictionless' reader of the field (null where it refuses; also
     for ASCII cells unless ``ascii_too``)."""
@@ -168,6 +175,7 @@ def _frictionless_reader(field: Field, text: pl.Expr, *, ascii_too: bool = True)
     key = json.dumps(plain, sort_keys=True, default=str)
     dtype = typed_dtype(field)
     keep_text = dtype == pl.String()
+    kind = field.type
 
     def convert(value: str) -> Any:
         if not ascii_too and value.isascii():
@@ -177,11 +185,14 @@ def _frictionless_reader(field: Field, text: pl.Expr, *, ascii_too: bool = True)
         if result is None:
             return None
         if keep_text:
-            return value
-        if isinstance(result, dt.datetime | dt.time) and result.tzinfo is not None:
-            # Offsets are dropped, as for the default datetime grammar: the clock time
-            # as written is what constraints compare.
-            result = result.replace(tzinfo=None)
+            # One text per value, so that unique and keys compare values, as frictionless
+            # does (2020-1 and 2020-01 are one yearmonth).
+            return value if kind == "string" else json.dumps(result, sort_keys=True, default=str)
+        if isinstance(result, dt.datetime | dt.time) and result.utcoffset() is not None:
+            # Values with an offset are compared as UTC (12:00+02:00 equals 10:00Z, as
+            # in frictionless); the column holds no zone, so they then equal the same
+            # UTC value written without one (a difference listed in docs/validation.md).
+            result = _as_utc(result)
         if isinstance(result, Decimal):
             return float(result)
         return result
@@ -305,7 +316,8 @@ def parse_constraint(field: Field, value: Any) -> Any:
         if kind == "date" and isinstance(value, str):
             return dt.date.fromisoformat(value)
         if kind == "datetime" and isinstance(value, str):
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return _as_utc(moment) if moment.tzinfo is not None else moment
         if kind == "time" and isinstance(value, str):
             return dt.time.fromisoformat(value)
         if kind == "boolean" and isinstance(value, str):

@@ -181,8 +181,8 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
                 continue
             if number < max(header_rows, default=0):
                 continue
-            if not record or all(cell == "" for cell in record):
-                blank_lines.append(line)
+            if not record:  # an empty line; rows of empty cells are decided later,
+                blank_lines.append(line)  # by the fields' missing values
                 blank_rows.append(number)
                 continue
             if len(record) != len(names):
