@@ -30,9 +30,10 @@ LAYERS: tuple[Layer, ...] = (
     Layer("views"),
     Layer("validation", "records", "query", "moves", independent=True),
     Layer("loader", "canonical", "changes", "sql", independent=True),
-    Layer("remote", "csv_fields", "dtypes", "precision", independent=True),
+    Layer("remote", "csv_reader", "dtypes", "precision", independent=True),
     Layer("package", "registry", independent=True),
     Layer("archive", "atomic", "schema", "semver", independent=True),
+    Layer("formula", "locks", "messages", independent=True),
     Layer("errors"),
 )
 #: Inside the validation package: the engines, the rules they run, what the rules share.

@@ -13,48 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from .atomic import atomic_write_bytes
-from .csv_fields import check_field_counts
-from .errors import PackageError
+from .csv_reader import read_text_table
 from .package import DataPackage, Resource, open_package
-
-
-def read_text_table(resource: Resource) -> pl.DataFrame:
-    """Read a resource's CSV with every column as text; empty cells become null.
-
-    A row with too many or too few fields is refused (:class:`PackageError` naming the
-    file and line): Polars would pad a short row silently, and fmt must not invent cells.
-    """
-    path = resource.path
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PackageError(f"{path}: data file of table {resource.name!r} not found.") from None
-    except OSError as error:
-        raise PackageError(f"{path}: cannot be read ({error.strerror}).") from None
-    if not raw:
-        raise PackageError(f"{path}: file is empty; expected at least a header row.")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise PackageError(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM.")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise PackageError(f"{path}: line {line} is not valid UTF-8.") from None
-    expected = list(resource.schema.field_names)
-    try:
-        frame = pl.read_csv(raw, infer_schema=False, raise_if_empty=True)
-    except pl.exceptions.PolarsError as error:
-        check_field_counts(raw, text, len(expected), str(path))  # names a ragged line
-        raise PackageError(f"{path}: malformed CSV ({str(error).splitlines()[0]}).") from None
-    if sorted(frame.columns) != sorted(expected):
-        missing = [c for c in expected if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in expected]
-        raise PackageError(
-            f"{path}: header does not match the Table Schema of {resource.name!r}: "
-            f"missing {missing or 'none'}, unexpected {extra or 'none'}."
-        )
-    check_field_counts(raw, text, len(expected), str(path))
-    return frame.select(expected)
 
 
 def canonical_bytes(resource: Resource) -> bytes:
@@ -63,7 +23,8 @@ def canonical_bytes(resource: Resource) -> bytes:
 
 
 def canonical_frame_bytes(frame: pl.DataFrame, primary_key: tuple[str, ...] = ()) -> bytes:
-    """The canonical CSV of a frame already read as text (as :func:`read_text_table` does).
+    """The canonical CSV of a frame already read as text (as
+    :func:`~relations_data.csv_reader.read_text_table` does).
 
     The validator reuses the frame it has read instead of parsing the file again.
     """

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .canonical import read_text_table
 from .changes import Bump, Change, compare_packages, required_bump, row_changes
+from .csv_reader import read_text_table
 from .errors import PackageError
 from .moves import Move, find_moves
 from .package import DataPackage, Resource, open_package

@@ -8,12 +8,16 @@ place that knows about the terminal.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from types import FrameType
 from typing import Any
 
 import click
 
 from ..errors import RelationsDataError
+from ..messages import redact
 from . import (
     data_commands,
     export_commands,
@@ -32,7 +36,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RelationsDataError as error:
-            click.secho(f"Error: {error}", fg="red", err=True)
+            click.secho(f"Error: {redact(str(error))}", fg="red", err=True)
             ctx.exit(EXIT_UNUSABLE)
         except BrokenPipeError:
             # The reader went away (``| head``): stop quietly with success, as Unix tools
@@ -59,6 +63,14 @@ def main() -> None:
 
     Validate, format, load, export, publish and query the data package.
     """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_terminate)
+
+
+def _exit_on_terminate(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM ends the process through SystemExit, so that every ``finally`` removes
+    # its temporary files; by default Python would die without running them.
+    raise SystemExit(128 + signum)
 
 
 _MODULES = (

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from ..csv_fields import check_field_counts
+from ..csv_reader import check_field_counts
 from ..errors import PackageError
 from ..package import DataPackage, Resource
 from ..schema import TABLE_SCHEMA_TYPES
