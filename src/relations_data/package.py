@@ -20,12 +20,20 @@ from typing import Any
 
 from .archive import extract_zip, remove_tree
 from .errors import PackageError, UnknownTableError, UnsafePathError
+from .messages import quoted
 from .schema import TableSchema
 
 DESCRIPTOR_NAME = "datapackage.json"
 #: Folder inside the installed ``relations_data`` package where the wheel puts the data.
 BUNDLE_DIR = "_package"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+#: The Data Package name pattern (lower-case letters, digits, ``.``, ``_``, ``-``), also
+#: starting with a letter or digit so that no name is ``..`` or a hidden file. A
+#: resource name becomes a file name (Parquet export, release archive), a table name
+#: and an archive entry, so every one is checked against it.
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: Longest resource name accepted (a file name must fit the file system's limit).
+MAX_NAME_LENGTH = 128
 _EXTRACTED: list[Path] = []
 
 
@@ -135,6 +143,9 @@ def _inside(root: Path, relpath: str, where: str, kind: str) -> Path:
 
 def _read_json(path: Path, what: str) -> Any:
     try:
+        if path.exists() and not path.is_file():
+            # A FIFO or device would make the read wait forever; a folder cannot be read.
+            raise PackageError(f"{path}: expected a regular file ({what}); refused.")
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise PackageError(f"{path}: {what} not found.") from None
@@ -149,6 +160,46 @@ def _read_json(path: Path, what: str) -> Any:
             f"{path}: {what} is not valid JSON (line {error.lineno}, column {error.colno}: "
             f"{error.msg})."
         ) from None
+    except RecursionError:
+        raise PackageError(f"{path}: {what} is nested too deeply to be read.") from None
+
+
+def check_name(name: object, where: str) -> str:
+    """``name`` if it is a valid resource name (:data:`NAME_PATTERN`), else refuse it."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
+        raise UnsafePathError(
+            f"{where}: resource name {quoted(name)} is not a Data Package name: expected "
+            f"lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, "
+            f"at most {MAX_NAME_LENGTH} characters; refused."
+        )
+    return name
+
+
+def check_fields(schema: Mapping[str, Any], where: str) -> None:
+    """Refuse what would crash a reader later: repeated field names, and enum values
+    of a string field that repeat or are not strings (they become a Polars Enum)."""
+    seen: set[object] = set()
+    for raw in schema.get("fields", []):
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+            raise PackageError(f"{where}: every field needs a non-empty 'name' string.")
+        name = raw["name"]
+        if name in seen:
+            raise PackageError(f"{where}: field name {quoted(name)} is repeated.")
+        seen.add(name)
+        constraints = raw.get("constraints", {})
+        enum = constraints.get("enum") if isinstance(constraints, dict) else None
+        if not isinstance(enum, list):
+            continue
+        if raw.get("type", "string") == "string" and not all(isinstance(v, str) for v in enum):
+            raise PackageError(
+                f"{where}: field {quoted(name)} is a string field but its enum holds values "
+                f"that are not strings ({quoted([v for v in enum if not isinstance(v, str)])})."
+            )
+        repeated = sorted({repr(v) for v in enum if enum.count(v) > 1})
+        if repeated:
+            raise PackageError(
+                f"{where}: the enum of field {quoted(name)} repeats {', '.join(repeated)[:200]}."
+            )
 
 
 def read_descriptor(descriptor_path: Path) -> DataPackage:
@@ -166,7 +217,7 @@ def read_descriptor(descriptor_path: Path) -> DataPackage:
     for index, raw in enumerate(raw_resources):
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
             raise PackageError(f"{where}: resource {index} has no name.")
-        name = raw["name"]
+        name = check_name(raw["name"], where)
         reason = _other_reason(raw)
         if reason is not None:
             others.append(_other(raw, reason, root, where))
@@ -189,6 +240,12 @@ def read_descriptor(descriptor_path: Path) -> DataPackage:
             schema_descriptor.get("fields"), list
         ):
             raise PackageError(f"{where}: the Table Schema of {name!r} has no 'fields' list.")
+        schema_where = (
+            f"{root / schema_relpath}: the Table Schema of {name!r}"
+            if schema_relpath is not None
+            else f"{where}: the Table Schema of {name!r}"
+        )
+        check_fields(schema_descriptor, schema_where)
         try:
             schema = TableSchema.from_descriptor(name, schema_descriptor)
         except (KeyError, TypeError, ValueError) as error:
