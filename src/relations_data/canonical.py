@@ -14,6 +14,7 @@ import polars as pl
 
 from .atomic import atomic_write_bytes
 from .csv_reader import read_text_table
+from .errors import PackageError
 from .package import DataPackage, Resource, open_package
 
 
@@ -56,5 +57,11 @@ def format_package(
     changed = [path for path, canonical in rewrites.items() if path.read_bytes() != canonical]
     if not check:
         for path in changed:
-            atomic_write_bytes(path, rewrites[path])
+            # Staged in the package root: a temporary never shows inside data/.
+            try:
+                atomic_write_bytes(path, rewrites[path], staging=package.root)
+            except OSError as error:
+                raise PackageError(
+                    f"{path}: cannot be written ({error.strerror or error}); it was left as is."
+                ) from None
     return FormatResult(changed=tuple(changed), checked=tuple(r.path for r in package.resources))
