@@ -20,7 +20,11 @@ Formats
     and every CSV in canonical form — readable by any Frictionless tool.
 
 Every export is atomic: it is built in a temporary path beside ``out`` and renamed into
-place only when complete, so a failure leaves no half-written output.
+place only when complete, so a failure (a full disk included) leaves no half-written
+output, and a temporary left by a killed export is removed by the next one. An export
+never overwrites a file of the package it reads, never writes a cell a spreadsheet would
+run as a formula (see :mod:`relations_data.formula`), and merges its Datasette
+``metadata.json`` into an existing one instead of replacing it.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ import polars as pl
 
 from .canonical import canonical_bytes
 from .errors import ExportError, ValidationError
+from .formula import FORMULA_TRIGGERS, formula_expr
 from .loader import TableName, load
+from .locks import TEMP_PREFIX, holding_temporaries
+from .messages import quoted
 from .package import DESCRIPTOR_NAME, DataPackage, Resource, open_package
 from .schema import Field
 from .sql import (
@@ -116,20 +123,70 @@ def export(fmt: ExportFormat | str, out: str | Path, *, source: str | Path | Non
     # Resolved, so that "." or "out/.." name a real folder with a parent to build beside.
     target = Path(out).resolve()
     package = open_package(source)
-    writer(package, target)
+    _refuse_own_files(package, target, Path(out), fmt)
+    try:
+        writer(package, target)
+    except OSError as error:
+        raise ExportError(
+            f"{out}: cannot be written ({error.strerror or error}); nothing was written."
+        ) from None
+    except sqlite3.Error as error:
+        raise ExportError(
+            f"{out}: SQLite cannot write the database ({error}); nothing was written."
+        ) from None
     return Path(out)
+
+
+def _refuse_own_files(package: DataPackage, target: Path, out: Path, fmt: str) -> None:
+    """Refuse a target that is, or (for a folder export) holds, a file of the package."""
+    inputs = [package.descriptor_path, *(r.path for r in package.resources)]
+    inputs += [package.root / r.schema_relpath for r in package.resources if r.schema_relpath]
+    resolved = {path.resolve() for path in inputs}
+    if fmt in ("parquet", "csv"):
+        clobbered = {p for p in resolved if p.is_relative_to(target)}
+    else:
+        writes = {target, target.parent / DATASETTE_METADATA} if fmt == "sqlite" else {target}
+        clobbered = writes & resolved
+    if clobbered:
+        raise ExportError(
+            f"{out}: the export would overwrite {min(clobbered)}, a file of the package "
+            "it exports; choose a target outside the package. Nothing was written."
+        )
 
 
 # -- reading -----------------------------------------------------------------------------
 
 
 def _frames(package: DataPackage) -> dict[str, pl.DataFrame]:
-    """Every table as the loader types it, in descriptor order."""
+    """Every table as the loader types it, in descriptor order; refuses formula cells."""
     # Loading through the opened descriptor avoids re-extracting a zip for every table.
-    return {
+    frames = {
         r.name: load(cast(TableName, r.name), source=package.descriptor_path)
         for r in package.resources
     }
+    for resource in package.resources:
+        _refuse_formulas(resource, frames[resource.name])
+    return frames
+
+
+def _refuse_formulas(resource: Resource, frame: pl.DataFrame) -> None:
+    """Refuse a text cell a spreadsheet would run as a formula (``validate`` reports
+    the same cells as ``formula-trigger``)."""
+    text = [n for n, d in frame.schema.items() if d == pl.String or isinstance(d, pl.Enum)]
+    if not text or frame.is_empty():
+        return
+    flags = [formula_expr(pl.col(n).cast(pl.String)).fill_null(False) for n in text]
+    found = frame.select([flag.any().alias(n) for flag, n in zip(flags, text, strict=True)])
+    for name, flag in zip(text, found.row(0), strict=True):
+        if flag:
+            index = frame.select(formula_expr(pl.col(name).cast(pl.String)).arg_max()).item()
+            value = str(frame[name][index])
+            raise ExportError(
+                f"{resource.path}: table {resource.name!r}, column {name!r}, row {index + 1}: "
+                f"the cell {quoted(value[:40])} starts with a spreadsheet formula trigger "
+                f"({' '.join(repr(t) for t in FORMULA_TRIGGERS)}); no export writes it. "
+                "Run 'relations-data validate' to list every such cell."
+            )
 
 
 # -- atomic targets --------------------------------------------------------------------------
@@ -137,13 +194,15 @@ def _frames(package: DataPackage) -> dict[str, pl.DataFrame]:
 
 @contextlib.contextmanager
 def _staging(out: Path) -> Iterator[Path]:
-    """A private temporary folder beside ``out``, removed afterwards whatever happens."""
+    """A private temporary folder beside ``out``, removed afterwards whatever happens
+    (one a killed export left is removed by the next export there)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with holding_temporaries(out.parent):
+        folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{out.name}.", dir=out.parent))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_file_target(out: Path) -> None:
@@ -195,9 +254,16 @@ def _write_sqlite_database(package: DataPackage, path: Path) -> None:
         with connection:
             for resource in dependency_order(package):
                 connection.execute(create_table_sql(resource.schema, sqlite_type))
-                connection.executemany(
-                    insert_sql(resource.schema), _sqlite_rows(frames[resource.name])
-                )
+                try:
+                    connection.executemany(
+                        insert_sql(resource.schema), _sqlite_rows(frames[resource.name])
+                    )
+                except sqlite3.IntegrityError as error:
+                    raise ValidationError(
+                        f"{resource.path}: table {resource.name!r} breaks a constraint of "
+                        f"its Table Schema ({error}); no database was written. Run "
+                        "'relations-data validate' for details."
+                    ) from None
             # Evidence one click away: views, and per-table citations with real keys.
             for statement in citation_tables_sql(package, sqlite_type) + evidence_views_sql(
                 package
@@ -263,14 +329,55 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _existing_metadata(path: Path) -> dict[str, Any]:
+    """The Datasette metadata already at ``path`` (empty if none); refuses one it cannot
+    merge, rather than replace a file of the user's."""
+    if not path.exists():
+        return {}
+    try:
+        existing = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ExportError(
+            f"{path}: an existing Datasette metadata file that cannot be read as JSON "
+            f"({type(error).__name__}); it was left as is and nothing was written. Move it "
+            "away, or export into another folder."
+        ) from None
+    if not isinstance(existing, dict):
+        raise ExportError(
+            f"{path}: an existing Datasette metadata file that is not a JSON object; it was "
+            "left as is and nothing was written."
+        )
+    return existing
+
+
+def merged_metadata(existing: Mapping[str, Any], ours: Mapping[str, Any]) -> dict[str, Any]:
+    """``existing`` with ``ours`` merged in: objects are merged key by key, and every
+    other value this export writes replaces the old one; keys only the user's file has
+    (plugins, other databases, canned queries) are kept.
+
+    >>> merged_metadata({"plugins": {"a": 1}, "title": "old"}, {"title": "new"})
+    {'plugins': {'a': 1}, 'title': 'new'}
+    """
+    result = dict(existing)
+    for key, value in ours.items():
+        previous = result.get(key)
+        if isinstance(value, Mapping) and isinstance(previous, Mapping):
+            result[key] = merged_metadata(previous, value)
+        else:
+            result[key] = value
+    return result
+
+
 def _write_sqlite(package: DataPackage, out: Path) -> None:
     _check_file_target(out)
     metadata_target = out.parent / DATASETTE_METADATA
+    existing = _existing_metadata(metadata_target)
     with _staging(out) as folder:
         database = folder / out.name
         _write_sqlite_database(package, database)
         metadata = folder / DATASETTE_METADATA
-        metadata.write_bytes(_json_bytes(datasette_metadata(package, out.stem)))
+        ours = datasette_metadata(package, out.stem)
+        metadata.write_bytes(_json_bytes(merged_metadata(existing, ours)))
         database.replace(out)
         metadata.replace(metadata_target)
 
@@ -323,8 +430,9 @@ def _self_reference_generations(resource: Resource, frame: pl.DataFrame) -> list
 def _write_duckdb_database(package: DataPackage, path: Path, scratch: Path) -> None:
     duckdb = _import_duckdb()
     frames = _frames(package)
-    connection = duckdb.connect(str(path))
+    connection = None
     try:
+        connection = duckdb.connect(str(path))
         for resource in dependency_order(package):
             connection.execute(
                 create_table_sql(
@@ -344,14 +452,17 @@ def _write_duckdb_database(package: DataPackage, path: Path, scratch: Path) -> N
                 )
         for statement in evidence_views_sql(package) + duckdb_comments_sql(package):
             connection.execute(statement)
+    except duckdb.IOException as error:
+        raise OSError(str(error).splitlines()[0]) from None  # export() names the target
     except duckdb.Error as error:
         raise ValidationError(
             f"Expected the data to satisfy the keys of its Table Schemas, but DuckDB "
-            f"refused it ({str(error).splitlines()[0]}); no database was written. Run "
+            f"refused it ({quoted(str(error).splitlines()[0])}); no database was written. Run "
             "'relations-data validate' for details."
         ) from None
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
 
 
 def _write_duckdb(package: DataPackage, out: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from ..canonical import canonical_bytes, canonical_frame_bytes
+from ..formula import formula_expr
 from ..schema import Field
 from .casting import can_fail
 from .findings import Collector
@@ -23,9 +24,11 @@ from .typed import TypedTable, text_name
 
 RULES = {
     "canonical-form": "every CSV is in canonical form (relations-data fmt)",
-    "formula-trigger": "no text cell starts with a spreadsheet formula trigger (= + @ tab CR)",
+    "formula-trigger": (
+        "no text cell starts with a spreadsheet formula trigger (= + - @ tab CR; OWASP), "
+        "a plain signed number aside"
+    ),
 }
-FORMULA_TRIGGERS = ("=", "+", "@", "\t", "\r")
 
 
 def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.DataFrame:
@@ -33,7 +36,7 @@ def _rows(typed: TypedTable, condition: pl.Expr, *columns: pl.Expr | str) -> pl.
 
 
 def _formula(column: pl.Expr) -> pl.Expr:
-    return pl.any_horizontal([column.str.starts_with(t) for t in FORMULA_TRIGGERS])
+    return formula_expr(column)
 
 
 @cache
@@ -77,7 +80,7 @@ def _pattern_charset(pattern: str) -> frozenset[str] | None:
     return frozenset(chars) if bounded else None
 
 
-_UNSAFE = frozenset(" \t\r\n=+@")
+_UNSAFE = frozenset(" \t\r\n=+-@")
 
 
 def free_text(field: Field) -> bool:
@@ -223,7 +226,7 @@ def _suspect(column: pl.Expr) -> pl.Expr:
     or hold a tab, CR or line break: a superset of both exact screens, at about half
     their cost (three string scans instead of eight)."""
     return (
-        column.str.contains(r"^[=+@ ]")
+        column.str.contains(r"^[-=+@ ]")
         | column.str.ends_with(" ")
         | column.str.contains_any(["\t", "\r", "\n"])
     )
