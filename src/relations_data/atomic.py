@@ -36,17 +36,23 @@ def atomic_path(target: Path, *, suffix: str = "", staging: Path | None = None) 
             yield temporary
             # mkstemp creates the file private (0600); give it the mode the target had,
             # or the mode a new file gets under the umask.
-            temporary.chmod(target.stat().st_mode & 0o777 if target.exists() else _new_file_mode())
+            temporary.chmod(target.stat().st_mode & 0o777 if target.exists() else umask_mode())
             temporary.replace(target)
         finally:
             temporary.unlink(missing_ok=True)
 
 
-def _new_file_mode() -> int:
-    # The umask can only be read by setting it; set it straight back.
+def umask_mode(*, folder: bool = False) -> int:
+    """The mode a new file (or ``folder``) gets under the process's umask.
+
+    ``mkstemp`` and ``mkdtemp`` create private entries (0600, 0700); what they publish
+    gets this ordinary mode instead, so that another user (the one who runs an image
+    whose cache root filled) can read it as the umask allows.
+    """
+    # The umask can only be read by setting it; it is set straight back.
     umask = os.umask(0o022)
     os.umask(umask)
-    return 0o666 & ~umask
+    return (0o777 if folder else 0o666) & ~umask
 
 
 def atomic_write_bytes(target: Path, data: bytes, *, staging: Path | None = None) -> None:

@@ -31,7 +31,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from .archive import extract_zip, remove_tree
-from .atomic import atomic_path
+from .atomic import atomic_path, umask_mode
 from .errors import (
     ArchiveError,
     ArgumentError,
@@ -40,6 +40,8 @@ from .errors import (
     PackageError,
     UnknownVersionError,
 )
+from .locks import TEMP_PREFIX, holding_temporaries
+from .messages import redact
 from .package import DataPackage, open_package
 from .registry import read_registry
 from .semver import is_version, version_key
@@ -57,6 +59,10 @@ MIRROR_ENV = "RELATIONS_DATA_MIRROR"
 CACHE_ENV = "RELATIONS_DATA_CACHE"
 #: Seconds to wait for the server to connect or send the next bytes.
 DOWNLOAD_TIMEOUT = 60
+#: Largest download accepted, in bytes (1 GiB; a release archive is a few MB).
+MAX_DOWNLOAD_BYTES = 1024**3
+#: Environment variable: another download limit in bytes.
+MAX_DOWNLOAD_ENV = "RELATIONS_DATA_MAX_DOWNLOAD"
 _EXTRACTED = "package"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ARCHIVE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.zip$")
@@ -96,6 +102,18 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("relations-data", appauthor=False))
+
+
+def max_download_bytes() -> int:
+    """The download limit: ``RELATIONS_DATA_MAX_DOWNLOAD`` bytes, or 1 GiB."""
+    text = os.environ.get(MAX_DOWNLOAD_ENV, "").strip()
+    if not text:
+        return MAX_DOWNLOAD_BYTES
+    if not text.isdigit() or int(text) == 0:
+        raise DownloadError(
+            f"{MAX_DOWNLOAD_ENV}={text[:40]!r}: expected a positive whole number of bytes."
+        )
+    return int(text)
 
 
 def release_url(version: str) -> str:
@@ -194,11 +212,13 @@ def open_url(
     """Open the release archive at an ``http(s)`` URL, verified against ``sha256``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise DownloadError(f"Expected an http(s) URL of a release archive but found {url!r}.")
+        raise DownloadError(
+            f"Expected an http(s) URL of a release archive but found {redact(repr(url))}."
+        )
     digest = normalize_sha256(sha256) if sha256 is not None else registered_hash_of_url(url)
     if digest is None:
         raise DownloadError(
-            f"{url} is not a registered release, so its sha256 is unknown: pass "
+            f"{redact(url)} is not a registered release, so its sha256 is unknown: pass "
             "sha256='<64 hex digits>' to verify the download (a release's hash is in "
             "its release notes), or version='X.Y.Z' for a registered release."
         )
@@ -226,11 +246,8 @@ def open_local_archive(path: Path, sha256: str | None = None) -> DataPackage:
             )
     extracted = cache_dir() / found / _EXTRACTED
     if not extracted.is_dir():
-        try:
-            extracted.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:  # no writable cache: extract into a private temporary folder
-            return open_package(path)
-        _extract_once(path, extracted, version=None)
+        with _cache_in_use():
+            return _extract_once(path, extracted, version=None)
     return _open_extracted(str(extracted))
 
 
@@ -255,13 +272,14 @@ def fetch_release(
     for a release this installation's registry does not know yet.
     """
     digest = release_hash(version, sha256)
-    return _fetch(
-        release_url(version),
-        digest,
-        ARCHIVE_NAME.format(version=version),
-        version=version,
-        progress=progress,
-    )
+    with _cache_in_use():
+        return _fetch(
+            release_url(version),
+            digest,
+            ARCHIVE_NAME.format(version=version),
+            version=version,
+            progress=progress,
+        )
 
 
 def download_release(
@@ -314,9 +332,21 @@ def _open_archive(
 ) -> DataPackage:
     extracted = cache_dir() / digest / _EXTRACTED
     if not extracted.is_dir():
-        archive = _fetch(url, digest, name, version=version, progress=progress)
-        _extract_once(archive, extracted, version=version)
+        with _cache_in_use():
+            archive = _fetch(url, digest, name, version=version, progress=progress)
+            return _extract_once(archive, extracted, version=version)
     return _open_extracted(str(extracted))
+
+
+def _is_cache_temporary(path: Path) -> bool:
+    # Ours, and the files pooch downloads into before checking the hash (tmp…).
+    return path.name.startswith(TEMP_PREFIX) or (path.name.startswith("tmp") and path.is_file())
+
+
+def _cache_in_use() -> contextlib.AbstractContextManager[None]:
+    """Hold the cache while downloading or extracting into it; first remove what a
+    killed process left there (see :mod:`relations_data.locks`)."""
+    return holding_temporaries(cache_dir(), _is_cache_temporary, nested=True)
 
 
 @lru_cache(maxsize=32)
@@ -327,8 +357,11 @@ def _open_extracted(folder: str) -> DataPackage:
 
 @contextlib.contextmanager
 def _quiet_pooch() -> Iterator[None]:
-    # pooch logs every download to stderr; the library leaves the terminal to the CLI.
-    logger = logging.getLogger("pooch")
+    # pooch logs every download (its URL, credentials included) to stderr through its
+    # own logger object, which logging.getLogger("pooch") does not return.
+    import pooch
+
+    logger = pooch.get_logger()
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -351,26 +384,25 @@ def _fetch(
             f"Cannot write to the cache folder {folder.parent} ({_reason(error)}); set "
             f"{CACHE_ENV} to a writable folder."
         ) from None
-    downloader = _HashingDownloader(
-        pooch.HTTPDownloader(
-            progressbar=progress if progress is not None else False,
-            timeout=DOWNLOAD_TIMEOUT,
-            chunk_size=64 * 1024,
-        )
-    )
+    downloader = _HashingDownloader(_BoundedDownloader(progress, max_download_bytes()))
+    shown = redact(url)
     try:
         with _quiet_pooch():
             path = pooch.retrieve(
                 url, known_hash=f"sha256:{digest}", fname=name, path=folder, downloader=downloader
             )
+    except DownloadError as error:
+        if not existed:
+            _remove_if_empty(folder)
+        raise DownloadError(f"Could not download {shown}: {error}") from None
     except ValueError as error:
         if not existed:
             _remove_if_empty(folder)
         found = downloader.found
         if found is None or found == digest:
-            raise DownloadError(f"Could not download {url}: {error}") from None
+            raise DownloadError(f"Could not download {shown}: {redact(str(error))}") from None
         raise HashMismatchError(
-            f"{url}: expected sha256 {digest} but the download has sha256 "
+            f"{shown}: expected sha256 {digest} but the download has sha256 "
             f"{found}; the download was deleted and nothing was cached. "
             f"{_hint(version)}"
         ) from None
@@ -378,11 +410,61 @@ def _fetch(
         if not existed:
             _remove_if_empty(folder)
         raise DownloadError(
-            f"Could not download {url} ({_reason(error)}) and no cached copy exists in "
+            f"Could not download {shown} ({_reason(error)}) and no cached copy exists in "
             f"{folder.parent}. Check the network connection, or set {MIRROR_ENV} to the "
             f"base URL of a mirror serving {ARCHIVE_NAME.format(version=version or 'X.Y.Z')}."
         ) from None
+    with contextlib.suppress(OSError):  # pooch's temporary file was private (0600)
+        Path(path).chmod(umask_mode())
     return Path(path)
+
+
+class _BoundedDownloader:
+    """An HTTP(S) download into ``output_file`` that stops at ``limit`` bytes.
+
+    pooch's own downloader writes whatever a server sends, decompressing a gzip body
+    on the way, so a hostile or broken mirror could fill the disk. This one asks for
+    the identity encoding, refuses an announced ``Content-Length`` over the limit
+    before reading the body, and counts the bytes it writes (after any decoding).
+    It drives a progress bar as pooch does (``total``, ``update``, ``reset``, ``close``).
+    """
+
+    def __init__(self, progress: DownloadProgress | None, limit: int) -> None:
+        self._progress = progress
+        self._limit = limit
+
+    def _too_large(self, what: str) -> DownloadError:
+        return DownloadError(
+            f"the server {what} more than {self._limit} bytes, the download limit; nothing "
+            f"was kept. Set {MAX_DOWNLOAD_ENV} to a larger number of bytes if that is expected"
+        )
+
+    def __call__(self, url: str, output_file: str, pooch: object, **options: object) -> None:
+        import requests
+
+        headers = {"Accept-Encoding": "identity"}
+        with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT, headers=headers) as response:
+            response.raise_for_status()
+            length = response.headers.get("Content-Length", "")
+            announced = int(length) if length.isdigit() else 0
+            if announced > self._limit:
+                raise self._too_large(f"announced {announced} bytes,")
+            progress = self._progress
+            if progress is not None:
+                progress.total = announced
+            written = 0
+            with Path(output_file).open("wb") as sink:
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    written += len(chunk)
+                    if written > self._limit:
+                        raise self._too_large("sent")
+                    sink.write(chunk)
+                    if progress is not None:
+                        progress.update(len(chunk))
+            if progress is not None:
+                progress.reset()
+                progress.update(announced or written)
+                progress.close()
 
 
 class _HashingDownloader:
@@ -413,7 +495,7 @@ def _hint(version: str | None) -> str:
 
 def _reason(error: OSError) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:300]
+    return redact(text.splitlines()[0][:300])
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -421,10 +503,17 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def _extract_once(archive: Path, extracted: Path, *, version: str | None) -> None:
-    """Extract into a temporary folder beside ``extracted``, check it, then rename."""
-    extracted.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=".extracting-", dir=extracted.parent))
+def _extract_once(archive: Path, extracted: Path, *, version: str | None) -> DataPackage:
+    """Extract into a temporary folder beside ``extracted``, check it, then rename.
+
+    A cache that cannot be written (read-only, another user's) is not an error: the
+    archive is then extracted into a private temporary folder, removed at exit.
+    """
+    try:
+        extracted.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}extract.", dir=extracted.parent))
+    except OSError:
+        return _checked(open_package(archive), archive, version)
     try:
         extract_zip(archive, temporary)
         try:
@@ -433,17 +522,8 @@ def _extract_once(archive: Path, extracted: Path, *, version: str | None) -> Non
             raise ArchiveError(
                 f"{archive}: not a valid data package ({error}); it was not cached."
             ) from None
-        missing = [r.relpath for r in package.resources if not r.path.is_file()]
-        if missing:
-            raise ArchiveError(
-                f"{archive}: not a valid data package: the descriptor lists "
-                f"{', '.join(missing)} but the archive lacks them; it was not cached."
-            )
-        if version is not None and package.version != version:
-            raise ArchiveError(
-                f"{archive}: expected a data package of version {version} but found "
-                f"version {package.version!r}; it was not cached."
-            )
+        _checked(package, archive, version)
+        temporary.chmod(umask_mode(folder=True))  # mkdtemp made it private (0700)
         try:
             temporary.rename(extracted)
         except OSError:
@@ -455,3 +535,20 @@ def _extract_once(archive: Path, extracted: Path, *, version: str | None) -> Non
         raise
     finally:
         remove_tree(temporary)
+    return _open_extracted(str(extracted))
+
+
+def _checked(package: DataPackage, archive: Path, version: str | None) -> DataPackage:
+    """``package`` if it is a complete data package of ``version``, else ArchiveError."""
+    missing = [r.relpath for r in package.resources if not r.path.is_file()]
+    if missing:
+        raise ArchiveError(
+            f"{archive}: not a valid data package: the descriptor lists "
+            f"{', '.join(missing)} but the archive lacks them; it was not cached."
+        )
+    if version is not None and package.version != version:
+        raise ArchiveError(
+            f"{archive}: expected a data package of version {version} but found "
+            f"version {package.version!r}; it was not cached."
+        )
+    return package
