@@ -10,6 +10,7 @@ published; it replaces the trust anchor of downloads, so do not set it otherwise
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from importlib import resources
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from .atomic import atomic_write_bytes
 from .errors import PackageError
+from .locks import exclusive
 from .semver import is_version, version_key
 
 REGISTRY_FILE = "releases.txt"
@@ -92,8 +94,20 @@ def format_registry(entries: dict[str, str]) -> str:
     return header + "".join(lines)
 
 
+def registry_lock(path: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the registry ``path`` exclusively: concurrent ``release build`` runs each read,
+    change and write it in turn, so no line is lost."""
+    return exclusive(path)
+
+
 def record_release(version: str, sha256: str, path: Path) -> None:
     """Add or replace ``version`` in the registry file ``path``, keeping it sorted."""
+    with registry_lock(path):
+        record_release_locked(version, sha256, path)
+
+
+def record_release_locked(version: str, sha256: str, path: Path) -> None:
+    """:func:`record_release` for a caller already holding :func:`registry_lock`."""
     entries = parse_registry(path.read_text("utf-8"), str(path)) if path.exists() else {}
     entries[version] = sha256
     atomic_write_bytes(path, format_registry(entries).encode("utf-8"))

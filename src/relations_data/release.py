@@ -11,6 +11,7 @@ extra fields, and the Parquet writer's options are set explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -24,7 +25,7 @@ from typing import Any, cast
 from .atomic import atomic_write_bytes
 from .errors import ReleaseError, ValidationError
 from .package import DESCRIPTOR_NAME, DataPackage, Resource, bundled_root, open_package
-from .registry import parse_registry, record_release, registry_file
+from .registry import parse_registry, record_release_locked, registry_file, registry_lock
 from .semver import is_version
 
 #: Name stem of every release archive and of its top folder.
@@ -215,22 +216,32 @@ def build_release(
             f"{package.descriptor_path}: expected a version 'X.Y.Z' but found {version!r}."
         )
     validate_for_release(package)
-    contents, missing = release_contents(package)
-    # At the root, not under a folder: tools open a zipped Data Package by its root
-    # descriptor. Archives up to 1.0.0 hold one folder; open_package reads both layouts.
-    files = dict(contents)
     archive = Path(out) / archive_name(version)
+    checksum_file = archive.with_name(archive.name + ".sha256")
     # Outside a checkout, with no registry named, nothing is recorded.
     target_registry = (registry or registry_file(package.root)) if record else None
-    data = reproducible_zip(files)
-    digest = _sha256(data)
-    if target_registry is not None:
-        _check_registry(version, digest, target_registry, replace=replace)
-    atomic_write_bytes(archive, data)
-    checksum_file = archive.with_name(archive.name + ".sha256")
-    atomic_write_bytes(checksum_file, f"{digest}  {archive.name}\n".encode())
-    if target_registry is not None:
-        record_release(version, digest, target_registry)
+    with contextlib.ExitStack() as stack:
+        if target_registry is not None:
+            # Held from the check to the recording: concurrent builds lose no line.
+            stack.enter_context(registry_lock(target_registry))
+        try:
+            contents, missing = release_contents(package)
+            # At the root, not under a folder: tools open a zipped Data Package by its
+            # root descriptor. Archives up to 1.0.0 hold one folder; open_package reads both.
+            files = dict(contents)
+            data = reproducible_zip(files)
+            digest = _sha256(data)
+            if target_registry is not None:
+                _check_registry(version, digest, target_registry, replace=replace)
+            atomic_write_bytes(archive, data)
+            atomic_write_bytes(checksum_file, f"{digest}  {archive.name}\n".encode())
+            if target_registry is not None:
+                record_release_locked(version, digest, target_registry)
+        except OSError as error:
+            raise ReleaseError(
+                f"{archive}: the release cannot be written ({error.strerror or error}); "
+                "nothing was recorded."
+            ) from None
     warnings = [f"{name} is missing from the package root." for name in missing]
     warnings += _changelog_warning(package, contents)
     return BuiltRelease(
