@@ -11,14 +11,19 @@ Use the context manager anywhere::
 
 or the pytest fixture ``http_folder`` (import it into the test module): it serves an empty
 folder ``http_folder.root`` into which the test copies files.
-``server.requests`` lists the paths requested so far; set ``server.cut_after = n`` to
-announce each file's full length but send only its first ``n`` bytes (a dropped
-connection).
+``server.requests`` lists the paths requested so far and ``server.headers`` their
+request headers; set ``server.cut_after = n`` to announce each file's full length but send
+only its first ``n`` bytes (a dropped connection). Hostile servers: ``announce_length``
+sends that Content-Length instead of the real one, ``stream_bytes = n`` answers every
+request with ``n`` zero bytes and no Content-Length (an endless stream, bounded so that a
+test cannot run forever), and ``gzip_bytes = n`` answers with ``n`` zero bytes
+gzip-compressed (``Content-Encoding: gzip``) whatever the client asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -35,7 +40,11 @@ class FolderServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.cut_after: int | None = None
+        self.announce_length: int | None = None
+        self.stream_bytes: int | None = None
+        self.gzip_bytes: int | None = None
         handler = partial(_Handler, directory=str(root), server_state=self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
@@ -61,7 +70,19 @@ class _Handler(SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
-        self._state.requests.append(self.path)
+        state = self._state
+        state.requests.append(self.path)
+        state.headers.append(dict(self.headers.items()))
+        if state.stream_bytes is not None or state.gzip_bytes is not None:
+            self._hostile()
+            return
+        if state.announce_length is not None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(state.announce_length))
+            self.end_headers()
+            self.wfile.write(b"\0" * 1024)
+            self.close_connection = True
+            return
         if self._state.cut_after is None:
             super().do_GET()
             return
@@ -70,6 +91,24 @@ class _Handler(SimpleHTTPRequestHandler):
             with source:
                 self.wfile.write(source.read(self._state.cut_after))
             self.close_connection = True
+
+    def _hostile(self) -> None:
+        state = self._state
+        self.send_response(200)
+        if state.gzip_bytes is not None:
+            body = gzip.compress(b"\0" * state.gzip_bytes)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(body)
+        else:
+            self.end_headers()  # no Content-Length: the body ends when the connection does
+            chunk = b"\0" * 65536
+            with contextlib.suppress(OSError):  # the client hung up
+                for _ in range((state.stream_bytes or 0) // len(chunk)):
+                    self.wfile.write(chunk)
+        self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean

@@ -307,7 +307,7 @@ def test_failing_parquet_export_leaves_no_output(
     monkeypatch.setattr(pl.DataFrame, "write_parquet", fail_on_third)
     parent = tmp_path / "exports"
     parent.mkdir()
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ExportError, match="disk full"):  # the library's own error (issue 14)
         export("parquet", parent / "parquet", source=synthetic)
     assert len(written) == 3
     assert list(parent.iterdir()) == []

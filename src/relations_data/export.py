@@ -150,7 +150,7 @@ def _refuse_own_files(package: DataPackage, target: Path, out: Path, fmt: str) -
     if clobbered:
         raise ExportError(
             f"{out}: the export would overwrite {min(clobbered)}, a file of the package "
-            "it exports; choose a target outside the package. Nothing was written."
+            "it exports; everything was left as is. Choose a target outside the package."
         )
 
 
