@@ -258,6 +258,40 @@ def test_what_a_killed_process_left_is_removed_by_the_next_run(
     assert _leftovers(*watched) == []
 
 
+def test_a_zip_extracted_outside_the_cache_is_removed_after_a_kill(
+    root: Path, tmp_path: Path
+) -> None:
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    archive = tmp_path / "release.zip"
+    build_archive(root, "2.0.0", archive)
+    environment = {**os.environ, "TMPDIR": str(system_temp)}
+    killed = textwrap.dedent(
+        """
+        import os, signal, sys
+        from relations_data import package
+        real = package.extract_zip
+        def killed(*args):
+            real(*args)
+            os.kill(os.getpid(), signal.SIGKILL)
+        package.extract_zip = killed
+        package.open_package(sys.argv[1])
+        """
+    )
+    reopen = "import sys; from relations_data import package; package.open_package(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", killed, str(archive)], env=environment, check=False
+    )
+    assert done.returncode == -9
+
+    def extracted() -> list[Path]:
+        return [p for p in system_temp.iterdir() if p.name != "relations-data-locks"]
+
+    assert extracted(), "the killed process left nothing to clean"
+    subprocess.run([sys.executable, "-c", reopen, str(archive)], env=environment, check=True)
+    assert extracted() == []
+
+
 def test_a_running_process_keeps_its_temporary(tmp_path: Path) -> None:
     folder = tmp_path / "dist"
     folder.mkdir()

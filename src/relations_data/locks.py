@@ -122,6 +122,19 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
+_HELD: list[contextlib.ExitStack] = []
+
+
+def hold_for_process(folder: Path, is_temporary: Callable[[Path], bool] = _is_temporary) -> None:
+    """Sweep ``folder``, then hold its shared lock until the process ends (for
+    temporaries that live as long as the process, removed at exit)."""
+    if _HELD:
+        return
+    stack = contextlib.ExitStack()
+    stack.enter_context(holding_temporaries(folder, is_temporary))
+    _HELD.append(stack)  # never closed: the kernel releases the lock when the process ends
+
+
 @contextlib.contextmanager
 def holding_temporaries(
     folder: Path, is_temporary: Callable[[Path], bool] = _is_temporary, *, nested: bool = False

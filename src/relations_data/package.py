@@ -20,6 +20,7 @@ from typing import Any
 
 from .archive import extract_zip, remove_tree
 from .errors import PackageError, UnknownTableError, UnsafePathError
+from .locks import TEMP_PREFIX, hold_for_process
 from .messages import quoted
 from .schema import TableSchema
 
@@ -349,7 +350,10 @@ def open_package(source: str | Path | None = None) -> DataPackage:
     if path.suffix.lower() == ".zip":
         if not path.is_file():
             raise PackageError(f"{path}: archive not found.")
-        folder = Path(tempfile.mkdtemp(prefix="relations-data-"))
+        # Held for the whole process: its extraction lives until exit, and a folder a
+        # killed process left in the system's temporary folder is removed here.
+        hold_for_process(Path(tempfile.gettempdir()))
+        folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}zip."))
         if not _EXTRACTED:
             atexit.register(_cleanup_extracted)
         _EXTRACTED.append(folder)
