@@ -20,6 +20,9 @@ from typing import Any
 REPORT_VERSION = 1
 #: Longest offending value kept in a finding; longer values are shortened with "…".
 MAX_VALUE_CHARS = 60
+#: Longest message of a finding: messages quote cells, and a 1 MiB cell must not make
+#: a 1 MiB report line.
+MAX_MESSAGE_CHARS = 400
 
 
 def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str | None:
@@ -47,6 +50,10 @@ class Finding:
     rule: str
     message: str
     engine: str
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "message", shorten(self.message, MAX_MESSAGE_CHARS))
 
     @property
     def location(self) -> tuple[str, int | None, str | None]:
