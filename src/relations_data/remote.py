@@ -317,8 +317,14 @@ def download_release(
     if out is None:
         return archive
     target = out / archive.name
-    with atomic_path(target, suffix=".zip") as temporary:
-        shutil.copyfile(archive, temporary)
+    try:
+        with atomic_path(target, suffix=".zip") as temporary:
+            shutil.copyfile(archive, temporary)
+    except OSError as error:
+        raise DownloadError(
+            f"{target}: cannot be written ({error.strerror or error}); the verified archive "
+            f"stays in the cache at {archive}."
+        ) from None
     return target
 
 
