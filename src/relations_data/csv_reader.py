@@ -106,15 +106,15 @@ def _field_counts_fast(raw: bytes, separator: str) -> pl.DataFrame | None:
     return counted.select("line", "fields")
 
 
-def _field_counts_csv(text: str) -> pl.DataFrame:
+def _field_counts_csv(text: str) -> list[tuple[int, int]]:
+    """``(line, fields)`` of every record, by the :mod:`csv` module (records may span
+    lines; on a small file this is also faster than a Polars query)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    lines: list[int] = []
-    fields: list[int] = []
+    counts: list[tuple[int, int]] = []
     start = 1
     try:
         for record in reader:
-            lines.append(start)
-            fields.append(len(record))
+            counts.append((start, len(record)))
             start = reader.line_num + 1
     except csv.Error as error:
         if "field larger than field limit" in str(error):
@@ -123,33 +123,38 @@ def _field_counts_csv(text: str) -> pl.DataFrame:
                 f"{MAX_CELL_BYTES} bytes"
             ) from None
         raise PackageError(f"malformed CSV at line {reader.line_num} ({error})") from None
-    return pl.DataFrame(
-        {"line": lines, "fields": fields}, schema={"line": pl.Int64, "fields": pl.Int64}
-    )
+    return counts
 
 
-def check_field_counts(raw: bytes, text: str, expected: int, where: str) -> pl.Series:
-    """Refuse rows with too many or too few fields; return the line of every data record.
+#: Below this size the csv module counts fields faster than a Polars query starts.
+_SMALL_FILE = 256 * 1024
+
+
+def check_field_counts(raw: bytes, text: str, expected: int, where: str) -> None:
+    """Refuse rows with too many or too few fields.
 
     Polars pads short rows with empty strings silently, so the count is taken here, from
     the file itself, before Polars parses it.
     """
-    separator = _unused_byte(raw)
-    counts = _field_counts_fast(raw, separator) if separator else None
-    if counts is None:
+    # The csv module also ends a line at a bare CR, which Polars keeps inside the cell.
+    small = len(raw) < _SMALL_FILE and b"\r" not in raw
+    separator = "" if small else _unused_byte(raw)
+    fast = _field_counts_fast(raw, separator) if separator else None
+    if fast is not None:
+        wrong = [tuple(row) for row in fast.filter(pl.col("fields") != expected).iter_rows()]
+    else:
         try:
             counts = _field_counts_csv(text)
         except PackageError as error:
             raise PackageError(f"{where}: {error}.") from None
-    wrong = counts.filter(pl.col("fields") != expected)
-    if wrong.height:
-        line, found = wrong.row(0)
-        more = f" ({wrong.height - 1} more ragged line(s))" if wrong.height > 1 else ""
+        wrong = [(line, found) for line, found in counts if found != expected]
+    if wrong:
+        line, found = wrong[0]
+        more = f" ({len(wrong) - 1} more ragged line(s))" if len(wrong) > 1 else ""
         raise PackageError(
             f"{where}: line {line} has {found} field(s) but the header and schema have "
             f"{expected}{more}; every row needs exactly {expected} comma-separated fields."
         )
-    return counts["line"].slice(1).cast(pl.Int64)
 
 
 def _raw_problem(raw: bytes, where: str, expected: int) -> PackageError | None:
@@ -185,22 +190,29 @@ def regular_file_size(path: Path, what: str) -> int:
     return status.st_size
 
 
+def _refuse_nul(data: bytes | mmap.mmap, where: str) -> None:
+    nul = data.find(b"\0")
+    if nul != -1:
+        line = data[:nul].count(b"\n") + 1
+        raise PackageError(
+            f"{where}: line {line} holds a NUL byte, which no cell may contain; remove it."
+        )
+
+
 def _scan_bytes(path: Path, where: str) -> bool:
     """Refuse a NUL byte; return whether the file holds a double quote. Memory-mapped,
     so the file is searched without being read into memory."""
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        nul = data.find(b"\0")
-        if nul != -1:
-            line = data[:nul].count(b"\n") + 1
-            raise PackageError(
-                f"{where}: line {line} holds a NUL byte, which no cell may contain; remove it."
-            )
+        _refuse_nul(data, where)
         return data.find(b'"') != -1
 
 
-def _refuse_large_cells(frame: pl.DataFrame, where: str, lines: pl.Series | None) -> None:
-    longest = frame.select(pl.all().str.len_bytes().max()).row(0)
-    for column, size in zip(frame.columns, longest, strict=True):
+def refuse_large_cells(frame: pl.DataFrame, where: str, lines: pl.Series | None = None) -> None:
+    """Refuse a text cell over :data:`MAX_CELL_BYTES` (``lines``: each row's CSV line)."""
+    if not frame.height:
+        return
+    longest = frame.select(pl.col(pl.String).str.len_bytes().max())
+    for column, size in zip(longest.columns, longest.row(0) if longest.width else (), strict=True):
         if size is not None and size > MAX_CELL_BYTES:
             index = frame.select(pl.col(column).str.len_bytes().arg_max()).item()
             line = f"line {lines[index]}, " if lines is not None else ""
@@ -289,17 +301,7 @@ def read_table(resource: Resource, *, any_column_order: bool = False) -> TextTab
         raise PackageError(f"{where}: malformed CSV ({reason}).") from None
     in_order = frame.columns == expected
     if not in_order and not (any_column_order and sorted(frame.columns) == sorted(expected)):
-        missing = [c for c in expected if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in expected]
-        problem_text = (
-            f"missing {quoted(missing)}, unexpected {quoted(extra)}"
-            if missing or extra
-            else f"columns in the order {quoted(frame.columns)}"
-        )
-        raise PackageError(
-            f"{where}: line 1 (header) of table {resource.name!r} does not match its Table "
-            f"Schema: expected {quoted(expected)}, found {problem_text}."
-        )
+        raise _header_error(resource, frame.columns)
     if not in_order:
         frame = frame.select(expected)
     predicted, multiline = _layout(frame, expected, has_quote)
@@ -310,8 +312,7 @@ def read_table(resource: Resource, *, any_column_order: bool = False) -> TextTab
         if problem is not None:
             raise problem
     lines = frame.select(_lines(multiline)).to_series()
-    if frame.height:
-        _refuse_large_cells(frame, where, lines)
+    refuse_large_cells(frame, where, lines)
     missing_values = [v for v in resource.schema.missing_values if v != ""]
     if missing_values and not any_column_order:
         frame = frame.with_columns(
@@ -323,6 +324,47 @@ def read_table(resource: Resource, *, any_column_order: bool = False) -> TextTab
     if frame.width:
         lines = aligned(lines, frame.to_series(0))
     return TextTable(resource=resource, frame=frame.with_columns(lines), byte_exact=byte_exact)
+
+
+def _header_error(resource: Resource, found: list[str]) -> PackageError:
+    expected = list(resource.schema.field_names)
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    problem_text = (
+        f"missing {quoted(missing)}, unexpected {quoted(extra)}"
+        if missing or extra
+        else f"columns in the order {quoted(found)}"
+    )
+    return PackageError(
+        f"{resource.path}: line 1 (header) of table {resource.name!r} does not match its "
+        f"Table Schema: expected {quoted(expected)}, found {problem_text}."
+    )
+
+
+def check_file(resource: Resource) -> None:
+    """The guards of :func:`read_table` for a reader that parses the file itself (the
+    loader, which reads with the schema's dtypes): regular file, not empty, no
+    byte-order mark, UTF-8, no NUL byte, the schema's header in order, and exactly as
+    many fields in every row. The loader checks the cell size on what it read
+    (:func:`refuse_large_cells`)."""
+    path = resource.path
+    where = str(path)
+    size = regular_file_size(path, f"data file of table {resource.name!r}")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise PackageError(f"{where}: cannot be read ({error.strerror}).") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise PackageError(f"{where}: starts with a byte-order mark; save it as UTF-8 without BOM.")
+    if size == 0 or not raw.strip():
+        raise PackageError(f"{where}: file is empty; expected at least a header row.")
+    _refuse_nul(raw, where)
+    problem = _raw_problem(raw, where, len(resource.schema.field_names))
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")), [])
+    if header != list(resource.schema.field_names):
+        raise _header_error(resource, header)
+    if problem is not None:
+        raise problem
 
 
 def read_text_table(resource: Resource) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 import polars as pl
 
-from .csv_reader import read_table
+from .csv_reader import check_file, refuse_large_cells
 from .dtypes import polars_dtype
 from .errors import ArgumentError, PackageError, UnknownTableError
 from .package import DataPackage, Resource, open_package, unknown_table_message
@@ -126,7 +126,7 @@ def _read_plan(table_schema: TableSchema) -> _ReadPlan:
 def _guard(resource: Resource) -> None:
     """Refuse a file the validators would refuse to read (the one reader's guards):
     Polars alone would pad a short row with nulls, even in required fields."""
-    read_table(resource)
+    check_file(resource)
 
 
 def _scan_resource(resource: Resource) -> pl.LazyFrame:
@@ -141,6 +141,7 @@ def _read_resource(resource: Resource) -> pl.DataFrame:
     plan = _read_plan(resource.schema)
     try:
         frame = pl.read_csv(resource.path, schema=plan.schema, null_values=plan.null_values)
+        refuse_large_cells(frame, str(resource.path))
         return frame.with_columns(*plan.conversions) if plan.conversions else frame
     except pl.exceptions.PolarsError as error:
         raise _mismatch(resource, error) from None
@@ -360,6 +361,8 @@ def _load_all(package: DataPackage) -> Package:
     except pl.exceptions.PolarsError:
         # Read one by one to name the table that failed.
         collected = [_read_resource(resource) for resource in package.resources]
+    for resource, frame in zip(package.resources, collected, strict=True):
+        refuse_large_cells(frame, str(resource.path))
     names = package.table_names
     return Package(dict(zip(names, collected, strict=True)), package.descriptor, package.root)
 
