@@ -291,7 +291,7 @@ def read_table(resource: Resource, *, any_column_order: bool = False) -> TextTab
             infer_schema=False,
             raise_if_empty=True,
             truncate_ragged_lines=False,
-            empty_string_is_null="" in resource.schema.missing_values,
+            empty_string_is_null=_empty_is_missing(resource),
         )
     except pl.exceptions.PolarsError as error:
         problem = _raw_problem(path.read_bytes(), where, len(expected))
@@ -313,17 +313,32 @@ def read_table(resource: Resource, *, any_column_order: bool = False) -> TextTab
             raise problem
     lines = frame.select(_lines(multiline)).to_series()
     refuse_large_cells(frame, where, lines)
-    missing_values = [v for v in resource.schema.missing_values if v != ""]
-    if missing_values and not any_column_order:
-        frame = frame.with_columns(
-            pl.when(pl.col(expected).is_in(missing_values))
-            .then(None)
-            .otherwise(pl.col(expected))
-            .name.keep()
-        )
+    if not any_column_order:
+        frame = _without_missing_values(frame, resource)
     if frame.width:
         lines = aligned(lines, frame.to_series(0))
     return TextTable(resource=resource, frame=frame.with_columns(lines), byte_exact=byte_exact)
+
+
+def _empty_is_missing(resource: Resource) -> bool:
+    """Whether an empty cell is missing in every field (then the reader nulls them)."""
+    schema = resource.schema
+    return all("" in schema.missing_values_of(f) for f in schema.fields)
+
+
+def _without_missing_values(frame: pl.DataFrame, resource: Resource) -> pl.DataFrame:
+    """``frame`` with each field's missing values (its own, else the schema's) null."""
+    schema = resource.schema
+    empty_done = _empty_is_missing(resource)
+    changes = []
+    for field in schema.fields:
+        values = [v for v in schema.missing_values_of(field) if v != "" or not empty_done]
+        if values:
+            column = pl.col(field.name)
+            changes.append(
+                pl.when(column.is_in(values)).then(None).otherwise(column).alias(field.name)
+            )
+    return frame.with_columns(changes) if changes else frame
 
 
 def _header_error(resource: Resource, found: list[str]) -> PackageError:
