@@ -8,18 +8,17 @@ reported on its own line and column by the engines, not as a failed read.
 
 from __future__ import annotations
 
-import mmap
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ..csv_reader import check_field_counts
+from ..csv_reader import check_field_counts, refuse_large_cells, regular_file_size, scan_bytes
 from ..errors import PackageError
+from ..messages import quoted
 from ..package import DataPackage, Resource
 from ..schema import TABLE_SCHEMA_TYPES
 from .casting import parse_constraint
@@ -85,12 +84,6 @@ def _raw_problem(raw: bytes, where: str, expected: int) -> PackageError | None:
     return None
 
 
-def _has_quote(path: Path) -> bool:
-    """Whether the file holds a double quote anywhere (memory-mapped, not read in)."""
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b'"') != -1
-
-
 def _layout(frame: pl.DataFrame, header: list[str], quoted: bool) -> tuple[int, list[str]]:
     """Size of ``frame`` written as CSV (minimal quoting, LF ends), and the columns
     holding line breaks, in one pass. Without a quote in the file no cell can hold a
@@ -141,14 +134,10 @@ def read_table(resource: Resource) -> TextTable:
     path = resource.path
     where = str(path)
     expected = list(resource.schema.field_names)
+    size = regular_file_size(path, f"data file of table {resource.name!r}")
     try:
-        size = path.stat().st_size
         with path.open("rb") as handle:
             head = handle.read(3)
-    except FileNotFoundError:
-        raise PackageError(f"{where}: data file of table {resource.name!r} not found.") from None
-    except IsADirectoryError:
-        raise PackageError(f"{where}: expected a CSV file but found a folder.") from None
     except OSError as error:
         raise PackageError(f"{where}: cannot be read ({error.strerror}).") from None
     if head.startswith(b"\xef\xbb\xbf"):
@@ -168,20 +157,22 @@ def read_table(resource: Resource) -> TextTable:
         problem = _raw_problem(path.read_bytes(), where, len(expected))
         if problem is not None:
             raise problem from None
-        raise PackageError(f"{where}: malformed CSV ({str(error).splitlines()[0]}).") from None
+        reason = quoted(str(error).splitlines()[0])
+        raise PackageError(f"{where}: malformed CSV ({reason}).") from None
     if frame.columns != expected:
         missing = [c for c in expected if c not in frame.columns]
         extra = [c for c in frame.columns if c not in expected]
         problem_text = (
-            f"missing {missing or 'none'}, unexpected {extra or 'none'}"
+            f"missing {quoted(missing) if missing else 'none'}, "
+            f"unexpected {quoted(extra) if extra else 'none'}"
             if missing or extra
-            else f"columns in the order {frame.columns}"
+            else f"columns in the order {quoted(frame.columns)}"
         )
         raise PackageError(
             f"{where}: line 1 (header) does not match the Table Schema of {resource.name!r}: "
-            f"expected {expected}, found {problem_text}."
+            f"expected {quoted(expected)}, found {problem_text}."
         )
-    predicted, multiline = _layout(frame, expected, _has_quote(path))
+    predicted, multiline = _layout(frame, expected, scan_bytes(path, where))
     byte_exact = predicted == size
     if not byte_exact:
         raw = path.read_bytes()
@@ -393,14 +384,21 @@ def read_resource(resource: Resource, raw: Mapping[str, Any]) -> TextTable:
     """Read one resource as text with its dialect and encoding (``raw`` is its
     descriptor). The fast reader takes the default dialect; anything else, and
     default-dialect files it refuses that frictionless reads, go record by record."""
+    # The package's guards (csv_reader) first: a FIFO would make any read wait forever.
+    regular_file_size(resource.path, f"data file of table {resource.name!r}")
+    scan_bytes(resource.path, str(resource.path))  # a NUL byte
     dialect, encoding = Dialect.of(raw), encoding_of(raw)
+    table: TextTable | None = None
     if dialect.default and is_utf8(encoding):
         try:
-            return _without_blank_rows(read_table(resource))
+            table = _without_blank_rows(read_table(resource))
         except PackageError:
             if not _recoverable(resource):
                 raise
-    return _read_records_table(resource, dialect, encoding)
+    if table is None:
+        table = _read_records_table(resource, dialect, encoding)
+    refuse_large_cells(table.frame, str(resource.path))
+    return table
 
 
 def foreign_keys_elsewhere(package: DataPackage) -> list[str]:
