@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from .atomic import atomic_write_bytes
-from .csv_reader import read_text_table
+from .csv_reader import read_text_table as read_text_table  # re-exported: fmt reads with it
 from .errors import PackageError
 from .package import DataPackage, Resource, open_package
 
