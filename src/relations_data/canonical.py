@@ -13,9 +13,18 @@ from pathlib import Path
 import polars as pl
 
 from .atomic import atomic_write_bytes
-from .csv_reader import read_text_table as read_text_table  # re-exported: fmt reads with it
+from .csv_reader import read_text_table
 from .errors import PackageError
 from .package import DataPackage, Resource, open_package
+
+# read_text_table is re-exported: callers that format or compare read with it.
+__all__ = [
+    "FormatResult",
+    "canonical_bytes",
+    "canonical_frame_bytes",
+    "format_package",
+    "read_text_table",
+]
 
 
 def canonical_bytes(resource: Resource) -> bytes:
