@@ -158,7 +158,9 @@ def membership_problems(
     day of its period, end as the last; start ≤ end."""
     problems = set()
     for day, precision, is_end in ((start, start_p, False), (end, end_p, True)):
-        if day and precision and not _aligned(day, precision, is_end):
+        if (day is None) != (precision is None):
+            problems.add("precision-given")
+        elif day and precision and not _aligned(day, precision, is_end):
             problems.add("date-precision")
     if start is not None and end is not None and end < start:
         problems.add("date-order")
@@ -191,7 +193,8 @@ def test_membership_end_points_follow_their_own_precision(
     found = {
         f.rule
         for f in report.findings
-        if f.table == "memberships" and f.rule in ("date-order", "date-precision")
+        if f.table == "memberships"
+        and f.rule in ("date-order", "date-precision", "precision-given")
     }
     assert found == membership_problems(start, start_p, end, end_p), report.to_text()
 

@@ -229,6 +229,9 @@ def semantic_violations(package: DataPackage) -> list[Violation]:
                 found.append(Violation(use.rule, table, field, _cell(table, field, "Xxxx")))
             elif use.rule == "claim-verdict":
                 found.append(Violation(use.rule, table, field, _wrong_verdict(table, use)))
+            elif use.rule == "precision-given":
+                precision = str(use.params["precision"])
+                found.append(Violation(use.rule, table, precision, _cell(table, precision, None)))
             elif use.rule == "currency-unit":
                 found.append(Violation(use.rule, table, field, _toggle_currency(table, use)))
     return found

@@ -57,6 +57,7 @@ FIELD_RULES: dict[str, dict[str, tuple[str, bool]]] = {
     "language-tag": {},
     "iso-script": {},
     "currency-unit": {"unit": (FIELD, True), "money": (TEXT, True)},
+    "precision-given": {"precision": (FIELD, True)},
 }
 #: Rules declared on the schema: they look at the whole table.
 TABLE_RULES = frozenset({"canonical-form", "formula-trigger"})

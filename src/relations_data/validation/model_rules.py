@@ -12,6 +12,8 @@
 * ``iso-script``: ISO 15924 codes (pycountry).
 * ``currency-unit`` on a currency field: filled exactly when the ``unit`` field holds the
   ``money`` value.
+* ``precision-given`` on a date with a precision field of its own (a membership's start
+  or end): the date and its ``precision`` are both filled or both empty.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ RULES = {
     "conventional case and shortest language code (langcodes)",
     "iso-script": "script codes exist in ISO 15924",
     "currency-unit": "a currency is given exactly when the unit is currency",
+    "precision-given": "a date with a precision of its own has one, and a precision a date",
 }
 
 
@@ -255,8 +258,35 @@ def check_currency_units(typed: TypedTable, out: Collector, uses: list[RuleUse])
         )
 
 
+def check_precisions_given(typed: TypedTable, out: Collector, uses: list[RuleUse]) -> None:
+    for use in uses:
+        if use.rule != "precision-given" or use.field is None:
+            continue
+        date, precision = use.field, str(use.params["precision"])
+        out.ran("precision-given", RULES["precision-given"], typed.text.name)
+        dated = pl.col(text_name(date)).is_not_null()
+        bad = typed.frame.filter(dated != pl.col(text_name(precision)).is_not_null()).select(
+            LINE,
+            pl.col(text_name(date)).alias("date"),
+            pl.col(text_name(precision)).alias("value"),
+        )
+        out.add_rows(
+            typed.text,
+            bad,
+            precision,
+            "precision-given",
+            lambda r, d=date, p=precision: (
+                f"expected a {p} with {d} {r['date']}, found none"
+                if r["value"] is None
+                else f"expected no {p} without a {d}, found {r['value']}"
+            ),
+            "value",
+        )
+
+
 def table_rules(typed: TypedTable, out: Collector, uses: list[RuleUse]) -> None:
     """The rules of this module that look at one table alone."""
+    check_precisions_given(typed, out, uses)
     check_language_tags(typed, out, uses)
     check_scripts(typed, out, uses)
     check_currency_units(typed, out, uses)
