@@ -147,6 +147,18 @@ def test_search_finds_a_ship(watched: Watched) -> None:
     box = page.locator(".pagefind-ui__search-input")
     box.fill(str(vessel["name"]))
     hit = page.locator(f'.pagefind-ui__result-link[href$="vessels/{vessel_id}.html"]')
+    page.locator(".pagefind-ui__result-link").first.wait_for()
+    # Events that name the ship can rank above its own page: page through the results
+    # as a reader would, with the "load more" button, until the ship's page is listed.
+    more = page.locator(".pagefind-ui__button")
+    for _ in range(20):
+        if hit.count() or not more.is_visible():
+            break
+        shown = page.locator(".pagefind-ui__result-link").count()
+        more.click()
+        page.wait_for_function(
+            f"document.querySelectorAll('.pagefind-ui__result-link').length > {shown}"
+        )
     hit.first.wait_for()
     hit.first.click()
     page.wait_for_url(f"**/vessels/{vessel_id}.html")
