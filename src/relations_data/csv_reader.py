@@ -125,7 +125,7 @@ def check_field_counts(raw: bytes, text: str, expected: int, where: str) -> None
         )
 
 
-def _raw_problem(raw: bytes, where: str, expected: int) -> PackageError | None:
+def raw_problem(raw: bytes, where: str, expected: int) -> PackageError | None:
     """Diagnose a file Polars refused: encoding, then field counts (with the line)."""
     try:
         text = raw.decode("utf-8")
@@ -222,7 +222,7 @@ def _checked_bytes(resource: Resource, *, any_column_order: bool) -> bytes:
         raise PackageError(f"{where}: file is empty; expected at least a header row.")
     _refuse_nul(raw, where)
     expected = list(resource.schema.field_names)
-    problem = _raw_problem(raw, where, len(expected))
+    problem = raw_problem(raw, where, len(expected))
     header = next(csv.reader(io.StringIO(raw.decode("utf-8", "replace"), newline="")), [])
     if header != expected and not (any_column_order and sorted(header) == sorted(expected)):
         raise _header_error(resource, header)

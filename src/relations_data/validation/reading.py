@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from ..csv_reader import check_field_counts, refuse_large_cells, regular_file_size, scan_bytes
+from ..csv_reader import raw_problem, refuse_large_cells, regular_file_size, scan_bytes
 from ..errors import PackageError
 from ..messages import quoted
 from ..package import DataPackage, Resource
@@ -65,23 +65,6 @@ class TextTable:
         if 0 <= index < self.frame.height:
             return int(self.frame[LINE][index])
         return record_number
-
-
-def _raw_problem(raw: bytes, where: str, expected: int) -> PackageError | None:
-    """Diagnose a file Polars refused: encoding, then field counts (with the line)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return PackageError(
-            f"{where}: line {line} is not valid UTF-8 (byte {raw[error.start]:#04x}); "
-            "save the file as UTF-8."
-        )
-    try:
-        check_field_counts(raw, text, expected, where)
-    except PackageError as error:
-        return error
-    return None
 
 
 def _layout(frame: pl.DataFrame, header: list[str], quoted: bool) -> tuple[int, list[str]]:
@@ -154,7 +137,7 @@ def read_table(resource: Resource) -> TextTable:
             empty_string_is_null=_empty_is_missing(resource),
         )
     except pl.exceptions.PolarsError as error:
-        problem = _raw_problem(path.read_bytes(), where, len(expected))
+        problem = raw_problem(path.read_bytes(), where, len(expected))
         if problem is not None:
             raise problem from None
         reason = quoted(str(error).splitlines()[0])
@@ -176,7 +159,7 @@ def read_table(resource: Resource) -> TextTable:
     byte_exact = predicted == size
     if not byte_exact:
         raw = path.read_bytes()
-        problem = _raw_problem(raw, where, len(expected))
+        problem = raw_problem(raw, where, len(expected))
         if problem is not None:
             raise problem
     lines = frame.select(_lines(multiline)).to_series()
