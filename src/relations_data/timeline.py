@@ -81,7 +81,14 @@ def _date_label(start: date, end: date, precision: str) -> str:
 
 def _wrapped(text: str) -> str:
     """The whole label on as many lines as it needs: a cut label can lose its verb."""
-    return textwrap.fill(" ".join(text.split()), width=_LABEL_CHARS)
+    # Break only between words: a hyphenated word ("Soviet-built") or a long name stays
+    # whole, so every label reads as its summary does.
+    return textwrap.fill(
+        " ".join(text.split()),
+        width=_LABEL_CHARS,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 def _events(frame: pl.DataFrame, lane: str) -> list[_Event]:
