@@ -93,7 +93,9 @@ BREAKERS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "absolute resource path": (lambda r: _set_path(r, "/etc/passwd"), "absolute"),
     "resource path with ..": (lambda r: _set_path(r, "../outside.csv"), "'..'"),
-    "resource path is a URL": (lambda r: _set_path(r, "https://example.org/x.csv"), "URL"),
+    # http(s) URLs are handed to frictionless (tests/test_validation_remote.py).
+    "resource path is a file URL": (lambda r: _set_path(r, "file:///etc/passwd"), "URL"),
+    "resource path is an ftp URL": (lambda r: _set_path(r, "ftp://example.org/x.csv"), "URL"),
 }
 
 
@@ -156,7 +158,7 @@ def test_unsafe_paths_are_refused_before_frictionless_reads_anything(
         raise AssertionError("frictionless was called")
 
     monkeypatch.setattr(frictionless, "Package", forbidden)
-    _set_path(root, "https://example.org/events.csv")
+    _set_path(root, "file:///etc/passwd")
     with pytest.raises(UnsafePathError):
         validate(root, engines=("frictionless",))
 

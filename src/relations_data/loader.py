@@ -156,6 +156,15 @@ def _mismatch(resource: Resource, error: Exception) -> PackageError:
 
 def _resource(package: DataPackage, table: str) -> Resource:
     if table not in package.table_names:
+        for other in package.other_resources:
+            if other.name == table and other.remote:
+                # Named plainly rather than "unknown": the loader never downloads a
+                # resource a descriptor points at (only validate hands it to frictionless).
+                raise PackageError(
+                    f"{package.descriptor_path}: table {table!r} is read from an http(s) URL "
+                    f"({other.reason}); the loader reads local CSV files with a local Table "
+                    "Schema only. Run 'relations-data validate' to check it."
+                )
         raise UnknownTableError(unknown_table_message(table, package.table_names))
     return package.resource(table)
 
@@ -240,7 +249,9 @@ def load(
     ArchiveError
         The archive is unsafe, corrupt, or holds no valid data package.
     PackageError
-        A CSV does not match its Table Schema.
+        A CSV does not match its Table Schema, or ``table`` is read from an ``http(s)``
+        URL (its data or its Table Schema): the loader downloads nothing a descriptor
+        names.
 
     Examples
     --------

@@ -1,7 +1,9 @@
 """Finding and opening a data package: the bundled copy, a folder, a descriptor or a zip.
 
-Paths inside a descriptor are untrusted: absolute paths, ``..``, URLs and links leading
-outside the package are refused before any resource is read.
+Paths inside a descriptor are untrusted: absolute paths, ``..``, links leading outside
+the package and URLs other than ``http(s)://`` are refused before any resource is read.
+A resource whose data or Table Schema is an ``http(s)`` URL is not read here: it becomes
+an :class:`OtherResource`, which only the frictionless engine reads (and downloads).
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .archive import extract_zip, remove_tree
 from .errors import PackageError, UnknownTableError, UnsafePathError
 from .locks import TEMP_PREFIX, hold_for_process
-from .messages import quoted
+from .messages import quoted, redact
 from .schema import TableSchema
 
 DESCRIPTOR_NAME = "datapackage.json"
 #: Folder inside the installed ``relations_data`` package where the wheel puts the data.
 BUNDLE_DIR = "_package"
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+#: The URLs a descriptor may name: frictionless downloads them, nothing else reads them.
+REMOTE_PREFIXES = ("http://", "https://")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 #: The Data Package name pattern (lower-case letters, digits, ``.``, ``_``, ``-``), also
 #: starting with a letter or digit so that no name is ``..`` or a hidden file. A
 #: resource name becomes a file name (Parquet export, release archive), a table name
@@ -61,6 +66,41 @@ class OtherResource:
     reason: str
     descriptor: Mapping[str, Any]
     schema: Mapping[str, Any] | None
+    #: The ``http(s)`` URL of its Table Schema, which frictionless fetches.
+    schema_url: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        """Whether its data or its Table Schema is an ``http(s)`` URL."""
+        return self.schema_url is not None or any(map(is_remote, _paths(self.descriptor)))
+
+
+def is_remote(path: object) -> bool:
+    """Whether a descriptor path is an ``http(s)`` URL (read by frictionless only),
+    written plainly: no blank or control character that URL parsers would drop."""
+    return (
+        isinstance(path, str)
+        and path[:8].lower().startswith(REMOTE_PREFIXES)
+        and path.isprintable()
+        and not any(c.isspace() for c in path)
+    )
+
+
+def _is_url(path: str) -> bool:
+    """Whether frictionless would read ``path`` as a URL: it has a scheme as
+    ``urllib.parse`` sees it (with or without ``//``: ``data:``, ``file:x``, and after
+    the blanks and tabs the parser drops), a Windows drive letter aside."""
+    if _DRIVE.match(path):
+        return False  # refused as absolute
+    try:
+        return bool(urlsplit(path).scheme)
+    except ValueError:  # a malformed URL ("http://[::1")
+        return True
+
+
+def _paths(raw: Mapping[str, Any]) -> list[object]:
+    path = raw.get("path")
+    return list(path) if isinstance(path, list) else [] if path is None else [path]
 
 
 #: Formats read as CSV (frictionless reads tsv as CSV with a tab delimiter).
@@ -123,9 +163,12 @@ def bundled_root() -> Path:
 
 
 def _check_relative(path: str, where: str, kind: str) -> None:
-    if _URL.match(path):
-        raise UnsafePathError(f"{where}: {kind} path {path!r} is a URL; only local paths are read.")
-    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+    if _is_url(path):
+        raise UnsafePathError(
+            f"{where}: {kind} path {redact(quoted(path))} is a URL; only local paths and "
+            "http(s) URLs are read."
+        )
+    if path.startswith(("/", "\\")) or _DRIVE.match(path):
         raise UnsafePathError(f"{where}: {kind} path {path!r} is absolute; refused.")
     if ".." in re.split(r"[\\/]", path):
         raise UnsafePathError(f"{where}: {kind} path {path!r} contains '..'; refused.")
@@ -275,6 +318,10 @@ def read_descriptor(descriptor_path: Path) -> DataPackage:
 
 def _other_reason(raw: Mapping[str, Any]) -> str | None:
     """Why a resource is not read as a local CSV table, or ``None`` when it is."""
+    if any(map(is_remote, _paths(raw))):
+        return "remote file"
+    if is_remote(raw.get("schema")):
+        return "remote Table Schema"
     path = raw.get("path")
     if "data" in raw and path is None:
         return "inline data"
@@ -293,15 +340,18 @@ def _other_reason(raw: Mapping[str, Any]) -> str | None:
 
 
 def _other(raw: Mapping[str, Any], reason: str, root: Path, where: str) -> OtherResource:
-    """An :class:`OtherResource`, its paths checked like a table's."""
+    """An :class:`OtherResource`, its local paths checked like a table's (an ``http(s)``
+    URL is left to frictionless; any other URL is refused)."""
     name = str(raw["name"])
-    path = raw.get("path")
-    for relpath in path if isinstance(path, list) else [path] if path is not None else []:
+    for relpath in _paths(raw):
         if not isinstance(relpath, str):
             raise PackageError(f"{where}: resource {name!r} has a path that is not text.")
-        _inside(root, relpath, where, f"resource {name!r}")
+        if not is_remote(relpath):
+            _inside(root, relpath, where, f"resource {name!r}")
     schema_ref = raw.get("schema")
     schema: Mapping[str, Any] | None = None
+    if is_remote(schema_ref):
+        return OtherResource(name, reason, raw, None, schema_url=str(schema_ref))
     if isinstance(schema_ref, str):
         schema_file = _inside(root, schema_ref, where, f"schema of {name!r}")
         loaded = _read_json(schema_file, f"Table Schema of {name!r}")

@@ -3,9 +3,15 @@
 frictionless reads only what the package paths, already checked by
 :func:`relations_data.package.open_package`, point at: it is given a descriptor rebuilt
 from the checked resources (relative paths, schemas inlined), never the original file,
-so a URL or an outside path can reach it neither through a resource, a schema nor a
-dialect. Its row numbers count records with the header as row 1; they are mapped to
-physical CSV lines the same way the Polars engine numbers them.
+so an outside path or a URL other than ``http(s)`` can reach it neither through a
+resource, a schema nor a dialect. It runs untrusted (frictionless' default, never
+changed here), so even what it fetches cannot point it at a local file. The one thing
+passed through is an ``http(s)`` URL of a resource's data or Table Schema, which
+frictionless downloads (with its own 10 s timeout): a remote file that cannot be fetched
+is its ``scheme-error``, a remote Table Schema that cannot be fetched or read its
+``schema-error``, both findings naming the resource and the URL. A package without such
+a URL makes no network access. Its row numbers count records with the header as row 1;
+they are mapped to physical CSV lines the same way the Polars engine numbers them.
 
 The ``pattern`` constraints are the one thing frictionless is not given: it matches them
 with Python's backtracking ``re``, where a pattern such as ``^(a+)+$`` takes minutes on
@@ -21,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import PackageError
+from ..messages import redact
 from ..package import DataPackage, OtherResource
 from .dialect import Dialect, encoding_of
 from .findings import Collector
@@ -141,7 +148,10 @@ _OTHER_KEYS = ("path", "data", "format", "mediatype", "encoding", "bytes", "hash
 def _other_entry(other: OtherResource) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": other.name}
     entry |= {k: other.descriptor[k] for k in _OTHER_KEYS if k in other.descriptor}
-    if other.schema is not None:
+    if other.schema_url is not None:
+        entry["schema"] = other.schema_url  # fetched by frictionless in run()
+        entry["type"] = "table"
+    elif other.schema is not None:
         entry["schema"] = {k: v for k, v in other.schema.items() if k != "$schema"}
         entry["type"] = "table"  # frictionless 5 reads JSON as a table only when told
     dialect = Dialect.of(other.descriptor).sanitized()
@@ -161,11 +171,19 @@ def run(
     import frictionless
 
     out = Collector(ENGINE)
+    descriptor = safe_descriptor(package)
     try:
-        fl_package = frictionless.Package(safe_descriptor(package), basepath=str(package.root))
+        unfetched = _fetch_remote_schemas(descriptor, package)
+        out.findings.extend(unfetched)
+        for finding in unfetched:
+            out.ran(finding.rule, f"frictionless {finding.rule}", finding.table)
+        missing = {finding.table for finding in unfetched}
+        fl_package = frictionless.Package(descriptor, basepath=str(package.root))
         if only_others:
             reports = [
-                fl_package.get_resource(other.name).validate() for other in package.other_resources
+                fl_package.get_resource(other.name).validate()
+                for other in package.other_resources
+                if other.name not in missing
             ]
             report = frictionless.Report.from_validation_reports(time=0, reports=reports)
             tables = {}
@@ -197,7 +215,9 @@ def run(
                 path = other.descriptor.get("path")
                 # Inline data lives in the descriptor; several files: the first.
                 file = path if isinstance(path, str) else package.descriptor_path.name
-                finding = replace(finding, table=other.name, file=file)
+                # A URL's credentials never reach the report (frictionless quotes it).
+                message = redact(finding.message)
+                finding = replace(finding, table=other.name, file=redact(file), message=message)
             out.findings.append(finding)
             out.ran(
                 finding.rule, RULES.get(finding.rule, f"frictionless {issue.type}"), finding.table
@@ -211,11 +231,63 @@ def run(
                 column=None,
                 value=None,
                 rule=str(issue.type),
-                message=str(issue.message),
+                message=redact(str(issue.message)),
                 engine=ENGINE,
             )
         )
     return out
+
+
+#: Most bytes of a remote Table Schema read: a schema is small, and a server sending
+#: an endless body must not fill the memory (frictionless reads at most this much).
+MAX_REMOTE_SCHEMA_BYTES = 10 * 1024 * 1024
+
+
+def _fetch_remote_schemas(descriptor: dict[str, Any], package: DataPackage) -> list[Finding]:
+    """Have frictionless fetch each remote Table Schema now, and inline it.
+
+    frictionless would fetch it while opening the package and, on failure, refuse the
+    whole package with a ``schema-error`` that names the URL only; fetched here, one at
+    a time, the same ``schema-error`` becomes a finding naming the resource too, and
+    that resource alone is left out (a foreign key pointing at it is then frictionless'
+    ``resource-error``). Its ``$schema`` is dropped, as for local schemas: frictionless
+    would fetch that profile as well.
+    """
+    import frictionless
+
+    findings: list[Finding] = []
+    remote = {o.name: o.schema_url for o in package.other_resources if o.schema_url}
+    kept: list[dict[str, Any]] = []
+    for entry in descriptor["resources"]:
+        url = remote.get(entry["name"])
+        if url is None:
+            kept.append(entry)
+            continue
+        try:
+            schema = frictionless.Schema.metadata_retrieve(url, size=MAX_REMOTE_SCHEMA_BYTES)
+            if not isinstance(schema, dict):
+                raise frictionless.FrictionlessException(
+                    frictionless.errors.SchemaError(note="expected a JSON object")
+                )
+            schema = {k: v for k, v in schema.items() if k != "$schema"}
+            frictionless.Schema.from_descriptor(schema)  # a schema-error if malformed
+        except frictionless.FrictionlessException as error:
+            findings.append(
+                Finding(
+                    table=entry["name"],
+                    file=redact(url),
+                    line=None,
+                    column=None,
+                    value=None,
+                    rule=str(error.error.type),
+                    message=redact(f"{error.error.title}: {error.error.note}"),
+                    engine=ENGINE,
+                )
+            )
+            continue
+        kept.append({**entry, "schema": schema})
+    descriptor["resources"] = kept
+    return findings
 
 
 def _finding(error: Any, table: TextTable | None, package: DataPackage) -> Finding:
