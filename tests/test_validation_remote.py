@@ -147,6 +147,24 @@ def test_a_missing_remote_file_is_a_scheme_error(tmp_path: Path, served: FolderS
     assert "404" in remote[0].message
 
 
+@pytest.mark.parametrize("engines", [("polars",), ("polars", "frictionless")], ids=IDS[:2])
+def test_a_download_that_breaks_off_is_unusable_input_naming_resource_and_url(
+    tmp_path: Path, served: FolderServer, engines: tuple[str, ...]
+) -> None:
+    """frictionless raises (rather than reports) a body cut short: one clear error."""
+    rows = "".join(f"{i},{i}\n" for i in range(5000))
+    (served.root / "long.csv").write_text("id,n\n" + rows, "utf-8")
+    served.cut_after = 2000  # the full length is announced, 2,000 bytes are sent
+    url = f"{served.url}/long.csv"
+    root = write_package(tmp_path / "pkg", remote_csv(url))
+    with pytest.raises(PackageError, match="broke off") as raised:
+        validate(root, engines=engines)
+    assert f"'remote' ({url})" in str(raised.value)
+    result = CliRunner().invoke(main, ["validate", str(root), "--engine", engines[-1]])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+
+
 def test_a_remote_schema_that_cannot_be_fetched_is_a_schema_error(
     tmp_path: Path, served: FolderServer
 ) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import PackageError
 from ..messages import redact
-from ..package import DataPackage, OtherResource
+from ..package import DataPackage, OtherResource, is_remote
 from .dialect import Dialect, encoding_of
 from .findings import Collector
 from .reading import LINE, TextTable
@@ -194,6 +194,12 @@ def run(
             f"{package.descriptor_path}: frictionless cannot open it ({error})."
         ) from None
     except Exception as error:
+        if _broken_download(error, package):
+            raise PackageError(
+                f"{package.descriptor_path}: the download of a remote resource broke off "
+                f"({redact(f'{type(error).__name__}: {error}')}); frictionless could not "
+                f"validate it: {_remote_urls(package)}."
+            ) from None
         raise PackageError(
             f"{package.descriptor_path}: frictionless failed on this package "
             f"({type(error).__name__}: {error})."
@@ -236,6 +242,29 @@ def run(
             )
         )
     return out
+
+
+def _broken_download(error: Exception, package: DataPackage) -> bool:
+    """Whether ``error`` is a download that failed after it started (a read timeout, a
+    dropped connection): frictionless reports a failed request as ``scheme-error`` but
+    lets urllib3's errors while reading the body through."""
+    # urllib3 comes with requests, which frictionless downloads with.
+    from urllib3.exceptions import HTTPError
+
+    remote = any(other.remote for other in package.other_resources)
+    return remote and isinstance(error, HTTPError | OSError)
+
+
+def _remote_urls(package: DataPackage) -> str:
+    """The remote resources and their URLs, for a message (credentials hidden)."""
+    named = []
+    for other in package.other_resources:
+        path = other.descriptor.get("path")
+        urls = [p for p in (path if isinstance(path, list) else [path]) if is_remote(p)]
+        urls += [other.schema_url] if other.schema_url else []
+        if urls:
+            named.append(f"{other.name!r} ({', '.join(redact(str(u)) for u in urls)})")
+    return ", ".join(named)
 
 
 #: Most bytes of a remote Table Schema read: a schema is small, and a server sending
