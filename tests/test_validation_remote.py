@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from relations_data.cli import main
-from relations_data.errors import PackageError, UnknownTableError, UnsafePathError
+from relations_data.errors import ExportError, PackageError, UnknownTableError, UnsafePathError
+from relations_data.export import export
 from relations_data.loader import load, load_package
 from relations_data.validation import Report, validate
 from tests.httpserver import FolderServer, http_folder
@@ -340,3 +341,17 @@ def test_the_loader_still_calls_an_inline_resource_unknown(tmp_path: Path) -> No
     root = write_package(tmp_path / "pkg", inline)
     with pytest.raises(UnknownTableError):
         load("inline", source=root)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["sqlite", "duckdb"])
+def test_a_database_export_refuses_a_key_to_a_remote_table_and_downloads_nothing(
+    tmp_path: Path, served: FolderServer, fmt: str
+) -> None:
+    root = write_package(tmp_path / "pkg", remote_csv(f"{served.url}/good.csv"))
+    out = tmp_path / f"out.{fmt}"
+    with pytest.raises(ExportError, match=r"local\.ref -> remote .*\(remote file"):
+        export(fmt, out, source=root)  # type: ignore[arg-type]
+    assert not out.exists()
+    assert served.requests == []
+    export("parquet", tmp_path / "parquet", source=root)  # no key in Parquet: local only
+    assert [p.name for p in (tmp_path / "parquet").iterdir()] == ["local.parquet"]

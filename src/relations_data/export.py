@@ -96,7 +96,8 @@ def export(fmt: ExportFormat | str, out: str | Path, *, source: str | Path | Non
     Raises
     ------
     ExportError
-        Unknown format, unusable target, or the ``duckdb`` extra is not installed.
+        Unknown format, unusable target, the ``duckdb`` extra is not installed, or (for a
+        database) a foreign key points at a resource that is not a local CSV table.
     ValidationError
         The data breaks a foreign key, so the database would be inconsistent.
 
@@ -124,6 +125,8 @@ def export(fmt: ExportFormat | str, out: str | Path, *, source: str | Path | Non
     target = Path(out).resolve()
     package = open_package(source)
     _refuse_own_files(package, target, Path(out), fmt)
+    if fmt in ("sqlite", "duckdb"):
+        _refuse_keys_to_other_resources(package)
     try:
         writer(package, target)
     except OSError as error:
@@ -152,6 +155,21 @@ def _refuse_own_files(package: DataPackage, target: Path, out: Path, fmt: str) -
             f"{out}: the export would overwrite {min(clobbered)}, a file of the package "
             "it exports; everything was left as is. Choose a target outside the package."
         )
+
+
+def _refuse_keys_to_other_resources(package: DataPackage) -> None:
+    """Refuse a foreign key to a resource the loader does not read (inline data, JSON, a
+    remote file…): the database would hold the key but not the table it points at."""
+    others = {other.name: other.reason for other in package.other_resources}
+    for resource in package.resources:
+        for key in resource.schema.foreign_keys:
+            if key.resource in others:
+                raise ExportError(
+                    f"{package.descriptor_path}: the foreign key {resource.name}."
+                    f"{','.join(key.fields)} -> {key.resource} points at a resource the "
+                    f"export does not read ({others[key.resource]}: only local CSV tables "
+                    "are exported); no database was written."
+                )
 
 
 # -- reading -----------------------------------------------------------------------------
