@@ -7,7 +7,10 @@ Nothing here touches the network: files are served by a real HTTP server on 127.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +129,12 @@ def test_a_foreign_key_to_a_remote_resource_is_checked_by_frictionless(
     report = validate(root)
     assert located(report) == {("local", 3, "ref", "foreign-key", "frictionless")}
     assert any("local.ref -> remote" in note for note in report.notes)
+    # Under --engine polars frictionless reads the remote resource alone: the note says
+    # that the key went unchecked.
+    polars = validate(root, engines=("polars",))
+    assert polars.valid
+    [note] = [n for n in polars.notes if "local.ref -> remote" in n]
+    assert "it was not checked" in note
 
 
 def test_an_unreachable_url_is_a_scheme_error_naming_resource_and_url(
@@ -355,3 +364,27 @@ def test_a_database_export_refuses_a_key_to_a_remote_table_and_downloads_nothing
     assert served.requests == []
     export("parquet", tmp_path / "parquet", source=root)  # no key in Parquet: local only
     assert [p.name for p in (tmp_path / "parquet").iterdir()] == ["local.parquet"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_handed_to_frictionless_is_refused_not_waited_on(
+    tmp_path: Path, served: FolderServer
+) -> None:
+    """A local CSV with a remote Table Schema is read by frictionless alone: the
+    package's regular-file guard still applies to it."""
+    root = write_package(tmp_path / "pkg")
+    os.mkfifo(root / "numbers.csv")
+    descriptor = json.loads((root / "datapackage.json").read_text("utf-8"))
+    url = f"{served.url}/schema.json"
+    descriptor["resources"].append({"name": "remote", "path": "numbers.csv", "schema": url})
+    (root / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    # The timeout only guards the test run against the hang being tested for.
+    done = subprocess.run(
+        [sys.executable, "-m", "relations_data", "validate", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "numbers.csv" in done.stderr and "regular file" in done.stderr

@@ -346,8 +346,14 @@ def _other(raw: Mapping[str, Any], reason: str, root: Path, where: str) -> Other
     for relpath in _paths(raw):
         if not isinstance(relpath, str):
             raise PackageError(f"{where}: resource {name!r} has a path that is not text.")
-        if not is_remote(relpath):
-            _inside(root, relpath, where, f"resource {name!r}")
+        if is_remote(relpath):
+            continue
+        local = _inside(root, relpath, where, f"resource {name!r}")
+        if local.exists() and not local.is_file():
+            # frictionless would wait forever on a FIFO; a missing file is its finding.
+            raise PackageError(
+                f"{local}: expected a regular file (data of resource {name!r}); refused."
+            )
     schema_ref = raw.get("schema")
     schema: Mapping[str, Any] | None = None
     if is_remote(schema_ref):

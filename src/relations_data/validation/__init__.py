@@ -163,19 +163,26 @@ def _report(
         report.checks.extend(collector.checks())
         if only_others:
             report.engines = (*report.engines, "frictionless")
-    report.notes.extend(_other_notes(package))
+    report.notes.extend(_other_notes(package, "frictionless" in chosen))
     return report
 
 
-def _other_notes(package: DataPackage) -> list[str]:
+def _other_notes(package: DataPackage, frictionless_chosen: bool) -> list[str]:
     notes = [
         f"Resource {other.name!r} ({other.reason}) was validated by the frictionless engine "
         "only: the polars engine reads local CSV files with a Table Schema."
         for other in package.other_resources
     ]
+    # Without the frictionless engine, frictionless validates only those resources, not
+    # the tables whose keys point at them: say that no engine checked such a key.
+    checked = (
+        "the polars engine does not check it."
+        if frictionless_chosen
+        else "it was not checked (the polars engine does not check it; frictionless does "
+        "when its engine runs: --engine frictionless)."
+    )
     notes += [
-        f"Foreign key {key} points at a resource only frictionless reads; the polars "
-        "engine does not check it."
+        f"Foreign key {key} points at a resource only frictionless reads; {checked}"
         for key in foreign_keys_elsewhere(package)
     ]
     return notes
