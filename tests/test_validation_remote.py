@@ -103,6 +103,9 @@ def test_a_type_error_in_a_remote_csv_is_a_finding_on_its_line(
     report = validate(root, engines=engines)
     assert located(report) == {("remote", 3, "n", "type", "frictionless")}
     assert [f.file for f in report.findings] == [url]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)  # the package lies below: local files are named relatively
+        assert f"file={url.replace(':', '%3A')},line=3," in report.to_github()
 
 
 @pytest.mark.parametrize("engines", ENGINE_CHOICES, ids=IDS)

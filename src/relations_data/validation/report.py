@@ -235,8 +235,9 @@ class Report:
         return "\n".join(out) + "\n"
 
     def _github_path(self, file: str) -> str:
-        """The file relative to the working directory when the package lies below it."""
-        if self.root is None:
+        """The file relative to the working directory when the package lies below it
+        (a remote resource's URL as it is)."""
+        if self.root is None or "://" in file:
             return file
         try:
             relative = (self.root / file).resolve().relative_to(Path.cwd().resolve())
