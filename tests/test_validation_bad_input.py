@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from relations_data import archive, package
 from relations_data.cli import main
+from relations_data.csv_reader import MAX_CELL_BYTES
 from relations_data.errors import ArchiveError, PackageError, UnsafePathError
 from relations_data.validation import validate
 from tests.test_validation_support import fresh_copy
@@ -75,21 +76,13 @@ BREAKERS: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: _events(r).write_bytes(_events(r).read_bytes() + b"\xff\xfe,x\n"),
         "events.csv",
     ),
-    "too many fields": (
-        lambda r: _rewrite_line(_events(r), 3, lambda s: s + ",extra"),
+    "NUL byte": (
+        lambda r: _rewrite_line(_events(r), 3, lambda s: s.replace(",", ",a\0", 1)),
+        "events.csv: line 4 holds a NUL",
+    ),
+    "cell over the size limit": (
+        lambda r: _rewrite_line(_events(r), 3, lambda s: s + "x" * (MAX_CELL_BYTES + 1)),
         "events.csv: line 4",
-    ),
-    "too few fields": (
-        lambda r: _rewrite_line(_events(r), 3, lambda s: s.rsplit(",", 2)[0]),
-        "events.csv: line 4",
-    ),
-    "missing header column": (
-        lambda r: _rewrite_line(_events(r), 0, lambda s: s.rsplit(",", 1)[0]),
-        "events.csv",
-    ),
-    "extra header column": (
-        lambda r: _rewrite_line(_events(r), 0, lambda s: s + ",extra"),
-        "events.csv",
     ),
     "absolute resource path": (lambda r: _set_path(r, "/etc/passwd"), "absolute"),
     "resource path with ..": (lambda r: _set_path(r, "../outside.csv"), "'..'"),
@@ -129,14 +122,60 @@ def test_what_frictionless_reads_is_reported_not_refused(root: Path) -> None:
     assert ("frictionless", 1, "renamed", "incorrect-label") in located
 
 
-def test_ragged_file_names_the_line_of_a_short_row_inside_quotes(root: Path) -> None:
+#: Rows and headers of another width than the schema: findings, as in frictionless.
+RESHAPERS: dict[str, tuple[Callable[[Path], None], set[tuple[int, str, str]]]] = {
+    "too many fields": (
+        lambda r: _rewrite_line(_events(r), 3, lambda s: s + ",extra"),
+        {(4, "", "extra-cell")},
+    ),
+    "too few fields": (
+        lambda r: _rewrite_line(_events(r), 3, lambda s: s.rsplit(",", 2)[0]),
+        # A missing cell is also an empty one: ``status`` is required.
+        {(4, "status", "missing-cell"), (4, "note", "missing-cell"), (4, "status", "required")},
+    ),
+    "missing header column": (
+        lambda r: _rewrite_line(_events(r), 0, lambda s: s.rsplit(",", 1)[0]),
+        {(1, "note", "missing-label"), *((line, "", "extra-cell") for line in range(2, 8))},
+    ),
+    "extra header column": (
+        lambda r: _rewrite_line(_events(r), 0, lambda s: s + ",extra"),
+        {(1, "extra", "extra-label"), *((line, "extra", "missing-cell") for line in range(2, 8))},
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RESHAPERS))
+def test_rows_and_headers_of_another_width_are_findings_of_both_engines(
+    root: Path, kind: str
+) -> None:
+    reshape, shape_findings = RESHAPERS[kind]
+    reshape(root)
+    polars = validate(root, engines=("polars",))
+    frictionless = validate(root, engines=("frictionless",))
+    located = {(f.line, f.column, f.rule) for f in frictionless.findings if f.table == "events"}
+    assert located == shape_findings
+    assert shape_findings <= {(f.line, f.column, f.rule) for f in polars.findings}
+    result = CliRunner().invoke(main, ["validate", str(root), "--engine", "polars"])
+    assert result.exit_code == 1, result.output
+
+
+def test_other_commands_still_refuse_a_ragged_file(root: Path) -> None:
+    RESHAPERS["too few fields"][0](root)
+    result = CliRunner().invoke(main, ["show", "events", "--source", str(root)])
+    assert "events.csv: line 4" in result.output
+    assert result.exit_code == 2, result.output
+
+
+def test_a_short_row_after_a_cell_spanning_lines_is_found_on_its_line(root: Path) -> None:
     path = _events(root)
     lines = _lines(path)
     lines[2] = lines[2].rsplit(",", 1)[0] + ',"a note, with a comma\nand a line break"'
     lines[3] = lines[3].rsplit(",", 2)[0]
     path.write_text("\n".join(lines), "utf-8")
-    with pytest.raises(PackageError, match=r"events\.csv: line 5 has"):
-        validate(root)
+    for engine in ("polars", "frictionless"):
+        report = validate(root, engines=(engine,))
+        missing = {(f.line, f.column) for f in report.findings if f.rule == "missing-cell"}
+        assert missing == {(5, "status"), (5, "note")}, report.to_text()
 
 
 def test_link_leading_outside_the_package_is_refused(root: Path, tmp_path: Path) -> None:
@@ -252,8 +291,8 @@ def test_first_unusable_file_in_package_order_is_named(root: Path) -> None:
     resources = package.open_package(root).resources
     first, last = resources[0], resources[-1]
     assert first.path.stat().st_size < last.path.stat().st_size
-    _rewrite_line(first.path, 1, lambda line: line + ",extra")
-    _rewrite_line(last.path, 1, lambda line: line + ",extra")
+    _rewrite_line(first.path, 1, lambda line: line + ",\0")
+    _rewrite_line(last.path, 1, lambda line: line + ",\0")
     with pytest.raises(PackageError, match=first.path.name) as caught:
         validate(root)
     assert last.path.name not in str(caught.value)
@@ -262,7 +301,7 @@ def test_first_unusable_file_in_package_order_is_named(root: Path) -> None:
 def test_messages_name_the_entry_of_a_zip(root: Path, tmp_path: Path) -> None:
     import zipfile
 
-    _rewrite_line(_events(root), 3, lambda s: s + ",extra")
+    _rewrite_line(_events(root), 3, lambda s: s + "\0")
     archive = tmp_path / "release.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         for path in sorted(root.rglob("*")):

@@ -10,7 +10,9 @@ line):
 - a missing file, a folder, or anything that is not a regular file (a FIFO would make
   the read wait forever);
 - a NUL byte (``a`` and ``a\\0`` would be two different identifiers);
-- a row with too many or too few fields (Polars pads a short row with nulls silently);
+- a row with too many or too few fields (Polars pads a short row with nulls silently),
+  as a :class:`~relations_data.errors.RaggedTableError` (which ``validate`` turns into
+  findings instead);
 - a cell larger than :data:`MAX_CELL_BYTES`.
 
 In the default dialect that ``fmt`` and the loader read, also an empty file, a
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import PackageError
+from .errors import PackageError, RaggedTableError
 from .messages import quoted
 from .package import Resource
 
@@ -119,7 +121,7 @@ def check_field_counts(raw: bytes, text: str, expected: int, where: str) -> None
     if wrong:
         line, found = wrong[0]
         more = f" ({len(wrong) - 1} more ragged line(s))" if len(wrong) > 1 else ""
-        raise PackageError(
+        raise RaggedTableError(
             f"{where}: line {line} has {found} field(s) but the header and schema have "
             f"{expected}{more}; every row needs exactly {expected} comma-separated fields."
         )

@@ -14,6 +14,14 @@ class PackageError(RelationsDataError):
     """A data package cannot be used: unreadable descriptor, missing file, bad encoding."""
 
 
+class RaggedTableError(PackageError):
+    """A CSV row holds more or fewer cells than the Table Schema has fields.
+
+    Every command that needs an exact table refuses it; ``validate`` reads the file
+    again record by record and reports ``extra-cell`` / ``missing-cell`` findings, as
+    frictionless does."""
+
+
 class UnsafePathError(PackageError):
     """A resource path or archive entry would reach outside the package."""
 

@@ -7,7 +7,8 @@ True
 
 ``validate`` returns a :class:`Report` for data it could read (valid or not) and raises
 :class:`~relations_data.errors.PackageError` for input no validator can use (an
-unreadable descriptor, a missing, empty, ragged or non-UTF-8 CSV, an unsafe path).
+unreadable descriptor, a missing or empty CSV, bytes not valid in its encoding, an
+unsafe path).
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def validate(
     ------
     PackageError
         The input cannot be validated at all: a missing or invalid descriptor, an unsafe
-        path, a missing, empty, non-UTF-8 or ragged CSV, or a header that does not match
-        its schema. The message names the file (and line).
+        path, a missing or empty CSV, bytes not valid in its encoding, a NUL byte or a
+        cell over the size limit. The message names the file (and line).
     """
     chosen = tuple(dict.fromkeys(engines))
     unknown = [e for e in chosen if e not in ENGINES]
@@ -208,12 +209,13 @@ def _rule_notes(
 
 
 def _deduplicated(findings: list[Finding]) -> list[Finding]:
-    """Drop exact repeats (the same rule on the same cell), keeping the first."""
+    """Drop exact repeats (the same rule on the same cell), keeping the first. Extra
+    cells are all kept: they share the column (none), as in frictionless' report."""
     seen: set[tuple[object, ...]] = set()
     unique: list[Finding] = []
     for finding in findings:
         key = (finding.table, finding.line, finding.column, finding.rule)
-        if key not in seen:
+        if finding.rule == "extra-cell" or key not in seen:
             seen.add(key)
             unique.append(finding)
     return unique

@@ -10,9 +10,11 @@ reader frictionless uses, configured by the same dialect properties), into the s
 :class:`~.reading.TextTable`. Slower, but such files are rare and small.
 
 What frictionless reports rather than refuses is kept for the engines to report:
-blank rows (every cell empty or a missing value) and header labels that differ from
+blank rows (every cell empty or a missing value), header labels that differ from
 the field names (``incorrect-label``, ``duplicate-label``, ``blank-label``, named as
-written in the file).
+written in the file), more or fewer labels than fields (``extra-label``,
+``missing-label``) and rows with more or fewer cells than labels (``extra-cell``,
+``missing-cell``). The fast reader hands such files here.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import polars as pl
 
+from ..csv_reader import MAX_CELL_BYTES
 from ..errors import PackageError
 from ..package import Resource
 
@@ -106,16 +109,35 @@ def is_utf8(encoding: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Read:
-    """A file read record by record: the columns of its data rows, their physical lines
-    and frictionless row numbers, the labels as written, and the blank rows."""
+class CellProblem:
+    """A cell a row has beyond its labels (``extra-cell``, ``column`` empty, as
+    frictionless leaves the field name empty) or lacks (``missing-cell``, ``column`` the
+    field's name)."""
 
-    columns: dict[str, list[str]]
+    line: int
+    rule: str
+    column: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class Read:
+    """A file read record by record: the columns of the fields its labels cover (a
+    missing cell is ``None``), their physical lines and frictionless row numbers, the
+    labels as written, the blank rows, and the cells rows have too many or too few.
+
+    ``filled`` tells, per data row, whether a cell under an extra label (beyond the
+    fields) holds a value: frictionless reads such a cell as a field of type ``any``,
+    so that row is not blank."""
+
+    columns: dict[str, list[str | None]]
     lines: list[int]
     row_numbers: list[int]
     labels: tuple[str, ...]
     blank_lines: tuple[int, ...]
     blank_row_numbers: tuple[int, ...]
+    problems: tuple[CellProblem, ...] = ()
+    filled: tuple[bool, ...] = ()
 
 
 def _text(resource: Resource, encoding: str) -> str:
@@ -126,7 +148,7 @@ def _text(resource: Resource, encoding: str) -> str:
     if is_utf8(encoding) and raw.startswith(BOM):
         raw = raw[len(BOM) :]  # frictionless reads a UTF-8 file with a BOM as UTF-8
     try:
-        return raw.decode(encoding)
+        text = raw.decode(encoding)
     except LookupError:
         raise PackageError(f"{where}: unknown encoding {encoding!r} in the descriptor.") from None
     except UnicodeDecodeError as error:
@@ -135,6 +157,14 @@ def _text(resource: Resource, encoding: str) -> str:
             f"{where}: line {line} is not valid {encoding} (byte {raw[error.start]:#04x}); "
             "declare the file's encoding in the descriptor or save it as UTF-8."
         ) from None
+    # The guard of csv_reader, on the decoded text: in UTF-16 a NUL byte is no NUL.
+    nul = text.find("\0")
+    if nul != -1:
+        line = text.count("\n", 0, nul) + 1
+        raise PackageError(
+            f"{where}: line {line} holds a NUL character, which no cell may contain; remove it."
+        )
+    return text
 
 
 def _reader(text: str, dialect: Dialect, where: str) -> Any:
@@ -153,18 +183,59 @@ def _reader(text: str, dialect: Dialect, where: str) -> Any:
         raise PackageError(f"{where}: the CSV dialect cannot be used ({error}).") from None
 
 
+def _refuse_large_cell(record: list[str], line: int, where: str) -> None:
+    """csv_reader's cell limit, checked here on every record: the csv module's own limit
+    is process-wide, and frictionless raises it to 2 GiB when it is imported."""
+    # A character is at most 4 bytes of UTF-8: only long cells are encoded to count.
+    if max(map(len, record), default=0) * 4 <= MAX_CELL_BYTES:
+        return
+    for number, cell in enumerate(record, start=1):
+        size = len(cell.encode("utf-8", "surrogatepass"))
+        if size > MAX_CELL_BYTES:
+            raise PackageError(
+                f"{where}: line {line}, cell {number} holds {size} bytes, more than the "
+                f"limit of {MAX_CELL_BYTES} bytes."
+            )
+
+
+def _joined_labels(header_cells: list[list[str]], join: str) -> tuple[str, ...]:
+    """The labels of several header rows: each column's cells joined (a row shorter
+    than the others adds nothing to the columns it lacks, as in frictionless)."""
+    width = max((len(r) for r in header_cells), default=0)
+    return tuple(join.join(r[i] for r in header_cells if i < len(r)) for i in range(width))
+
+
+def _extra_names(labels: tuple[str, ...], names: list[str]) -> list[str]:
+    """Names of the fields frictionless makes up for labels beyond the schema's fields:
+    the label, with ``2``, ``3``… added when the name is taken."""
+    used = set(names)
+    made = []
+    for label in labels[len(names) :]:
+        name, suffix = label, 2
+        while name in used:
+            name, suffix = f"{label}{suffix}", suffix + 1
+        used.add(name)
+        made.append(name)
+    return made
+
+
 def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
     """Read ``resource`` with its dialect; raise :class:`PackageError` for a file no
-    engine can use (undecodable, or rows with too many or too few fields)."""
+    engine can use (undecodable, a NUL character, a cell over the size limit).
+
+    Rows and header are matched as frictionless 5 matches them: the labels pair with
+    the fields by position, a field without a label is not read (``missing-label``), a
+    label beyond the fields reads its cells as ``any`` (``extra-label``); each cell of a
+    row beyond its labels is an ``extra-cell``, each one it lacks a ``missing-cell`` (read
+    as empty). Without a header row the fields are the labels.
+    """
     where = str(resource.path)
     names = list(resource.schema.field_names)
     values = dialect.values
     comment = values["commentChar"]
     header_rows = [int(r) for r in values["headerRows"]] if values["header"] else []
     header_cells: list[list[str]] = []
-    columns: dict[str, list[str]] = {name: [] for name in names}
-    lines: list[int] = []
-    rows: list[int] = []
+    records: list[tuple[int, int, list[str]]] = []
     blank_lines: list[int] = []
     blank_rows: list[int] = []
     reader = _reader(_text(resource, encoding), dialect, where)
@@ -173,6 +244,7 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
+            _refuse_large_cell(record, line, where)
             number += 1  # frictionless counts comment rows too
             if comment and record and record[0].startswith(str(comment)):
                 continue
@@ -185,31 +257,42 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
                 blank_lines.append(line)  # by the fields' missing values
                 blank_rows.append(number)
                 continue
-            if len(record) != len(names):
-                raise PackageError(
-                    f"{where}: line {line} has {len(record)} field(s) but the header and "
-                    f"schema have {len(names)}; every row needs exactly {len(names)} fields."
-                )
-            for name, cell in zip(names, record, strict=True):
-                columns[name].append(cell)
-            lines.append(line)
-            rows.append(number)
+            records.append((line, number, record))
     except csv.Error as error:
-        raise PackageError(f"{where}: malformed CSV at line {reader.line_num} ({error}).") from None
-    labels = tuple(names)
-    if header_rows:
-        width = max((len(r) for r in header_cells), default=0)
-        joined = [
-            str(values["headerJoin"]).join(r[i] if i < len(r) else "" for r in header_cells)
-            for i in range(width)
-        ]
-        if len(joined) != len(names):
+        if "field larger than field limit" in str(error):
             raise PackageError(
-                f"{where}: line 1 (header) of table {resource.name!r} has {len(joined)} "
-                f"label(s) but its Table Schema has {len(names)} fields."
-            )
-        labels = tuple(joined)
-    return Read(columns, lines, rows, labels, tuple(blank_lines), tuple(blank_rows))
+                f"{where}: line {reader.line_num} holds a cell larger than the limit of "
+                f"{MAX_CELL_BYTES} bytes."
+            ) from None
+        raise PackageError(f"{where}: malformed CSV at line {reader.line_num} ({error}).") from None
+    join = str(values["headerJoin"])
+    labels = _joined_labels(header_cells, join) if header_rows else tuple(names)
+    read_names = names[: len(labels)]
+    expected = read_names + _extra_names(labels, names)
+    columns: dict[str, list[str | None]] = {name: [] for name in read_names}
+    problems: list[CellProblem] = []
+    filled: list[bool] = []
+    for line, _, record in records:
+        for index, name in enumerate(read_names):
+            columns[name].append(record[index] if index < len(record) else None)
+        # A field made up for an extra label has frictionless' default missing value.
+        filled.append(any(record[len(names) : len(expected)]))
+        problems.extend(
+            CellProblem(line, "extra-cell", "", cell) for cell in record[len(expected) :]
+        )
+        problems.extend(
+            CellProblem(line, "missing-cell", name, None) for name in expected[len(record) :]
+        )
+    return Read(
+        columns,
+        [line for line, _, _ in records],
+        [row for _, row, _ in records],
+        labels,
+        tuple(blank_lines),
+        tuple(blank_rows),
+        tuple(problems),
+        tuple(filled),
+    )
 
 
 def first_labels(resource: Resource) -> list[str] | None:
@@ -223,10 +306,13 @@ def first_labels(resource: Resource) -> list[str] | None:
 
 def label_problems(labels: tuple[str, ...], names: tuple[str, ...]) -> list[tuple[str, str]]:
     """(column as written, frictionless error type) of each label that differs from its
-    field's name, by position as frictionless compares them."""
-    problems: list[tuple[str, str]] = []
+    field's name, by position as frictionless compares them: labels beyond the fields
+    (``extra-label``, the column named as the label), fields beyond the labels
+    (``missing-label``, the field's name), then blank, repeated and other labels."""
+    problems = [(label, "extra-label") for label in labels[len(names) :]]
+    problems += [(name, "missing-label") for name in names[len(labels) :]]
     seen: set[str] = set()
-    for label, name in zip(labels, names, strict=True):
+    for label, name in zip(labels, names, strict=False):
         if label == "":
             problems.append((name, "blank-label"))
         elif label in seen:
@@ -237,8 +323,6 @@ def label_problems(labels: tuple[str, ...], names: tuple[str, ...]) -> list[tupl
     return problems
 
 
-def frame_of(read: Read, names: tuple[str, ...]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {name: read.columns[name] for name in names},
-        schema=dict.fromkeys(names, pl.String()),
-    )
+def frame_of(read: Read) -> pl.DataFrame:
+    """The columns of the fields ``read``'s labels cover, as text."""
+    return pl.DataFrame(read.columns, schema=dict.fromkeys(read.columns, pl.String()))

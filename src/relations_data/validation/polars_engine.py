@@ -141,16 +141,33 @@ def check_types(typed: TypedTable, out: Collector) -> set[tuple[int, str]]:
 TableResult = tuple[Collector, TypedTable, Collector]
 
 
+_CELL_MESSAGES = {
+    "extra-cell": "expected no cell beyond the header's labels, found {value!r}",
+    "missing-cell": "expected a cell for every label, found none",
+}
+
+
 def check_reading(table: TextTable, out: Collector) -> None:
-    """Blank rows and header labels other than the field names (:mod:`.dialect`)."""
+    """Blank rows, header labels other than the field names, and cells rows have too
+    many or too few (:mod:`.dialect`), as frictionless reports them."""
     out.ran("blank-row", RULES["blank-row"], table.name)
     for line in table.blank_lines:
         out.add(
             table, line, None, None, "blank-row", "expected a row with a value, found a blank row"
         )
+    for problem in table.problems:
+        out.ran(problem.rule, RULES[problem.rule], table.name)
+        out.add(
+            table,
+            problem.line,
+            problem.column,
+            problem.value,
+            problem.rule,
+            _CELL_MESSAGES[problem.rule].format(value=problem.value),
+        )
     if table.labels is None:
         return
-    names = table.resource.schema.field_names
+    names = table.resource.schema.field_names + table.unread
     for column, rule in label_problems(table.labels, names):
         out.ran(rule, RULES[rule], table.name)
         out.add(

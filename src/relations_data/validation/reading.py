@@ -1,28 +1,39 @@
 """Reading every CSV of a package as text, refusing what no validator can use.
 
-Unusable input (missing, empty, BOM, invalid UTF-8, ragged rows, a header that does not
-match the schema) raises :class:`~relations_data.errors.PackageError` naming the file
-and line. Everything else is read as strings, so that a cell that is not of its type is
-reported on its own line and column by the engines, not as a failed read.
+Unusable input (missing or empty file, bytes not valid in the declared encoding, a NUL
+byte, a cell over the size limit) raises :class:`~relations_data.errors.PackageError`
+naming the file and line. Everything else is read as strings, so that a cell that is
+not of its type is reported on its own line and column by the engines, not as a failed
+read; what frictionless reports about the file's shape (blank rows, header labels,
+rows with more or fewer cells) is kept in the :class:`TextTable` for them to report.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 import polars as pl
 
 from ..csv_reader import raw_problem, refuse_large_cells, regular_file_size, scan_bytes
-from ..errors import PackageError
+from ..errors import PackageError, RaggedTableError
 from ..messages import quoted
 from ..package import DataPackage, Resource
 from ..schema import TABLE_SCHEMA_TYPES
 from .casting import parse_constraint
-from .dialect import BOM, Dialect, encoding_of, first_labels, frame_of, is_utf8, read_records
+from .dialect import (
+    BOM,
+    CellProblem,
+    Dialect,
+    encoding_of,
+    first_labels,
+    frame_of,
+    is_utf8,
+    read_records,
+)
 
 #: Name of the column holding each record's physical CSV line (header = line 1).
 LINE = "__line__"
@@ -45,6 +56,11 @@ class TextTable:
     labels: tuple[str, ...] | None = None
     #: frictionless row number -> physical line, when rows were left out of ``frame``.
     row_lines: Mapping[int, int] | None = None
+    #: Cells rows have beyond their labels or lack (``extra-cell``, ``missing-cell``).
+    problems: tuple[CellProblem, ...] = ()
+    #: Fields no header label pairs with: frictionless does not read them (and reports
+    #: ``missing-label``), so ``resource`` here holds a schema without them.
+    unread: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -286,8 +302,13 @@ def check_schema(resource: Resource, names: tuple[str, ...]) -> None:
         raise PackageError(f"{where}: missingValues must be a list of strings.")
 
 
+#: Column of a record-by-record read: whether a cell under an extra label holds a value.
+_FILLED = "__filled__"
+
+
 def _blank_mask(frame: pl.DataFrame, names: list[str]) -> pl.Expr:
-    return pl.all_horizontal([pl.col(n).is_null() for n in names])
+    blank = pl.all_horizontal([pl.col(n).is_null() for n in names])
+    return blank & ~pl.col(_FILLED) if _FILLED in frame.columns else blank
 
 
 def _without_blank_rows(table: TextTable) -> TextTable:
@@ -311,38 +332,66 @@ def _without_blank_rows(table: TextTable) -> TextTable:
     kept = numbered.filter(~_blank_mask(frame, names))
     row_lines = dict(zip(kept["__row"].to_list(), kept[LINE].to_list(), strict=True))
     row_lines |= dict(zip(blank["__row"].to_list(), blank[LINE].to_list(), strict=True))
-    return TextTable(
-        resource=table.resource,
+    blank_lines = {*table.blank_lines, *blank[LINE].to_list()}
+    return replace(
+        table,
         frame=kept.drop("__row"),
-        byte_exact=table.byte_exact,
-        blank_lines=tuple(sorted({*table.blank_lines, *blank[LINE].to_list()})),
-        labels=table.labels,
+        blank_lines=tuple(sorted(blank_lines)),
         row_lines=row_lines,
+        # frictionless reports a blank row as that alone.
+        problems=tuple(p for p in table.problems if p.line not in blank_lines),
     )
+
+
+def _labelled(resource: Resource, count: int) -> Resource:
+    """``resource`` with only its first ``count`` fields (those the header labels pair
+    with), and the keys that name only those: frictionless checks no other."""
+    schema = resource.schema
+    if count >= len(schema.fields):
+        return resource
+    fields = schema.fields[:count]
+    kept = {field.name for field in fields}
+    reduced = replace(
+        schema,
+        fields=fields,
+        primary_key=schema.primary_key if set(schema.primary_key) <= kept else (),
+        foreign_keys=tuple(fk for fk in schema.foreign_keys if set(fk.fields) <= kept),
+    )
+    return replace(resource, schema=reduced)
 
 
 def _read_records_table(resource: Resource, dialect: Dialect, encoding: str) -> TextTable:
     """Read a resource record by record (:mod:`.dialect`): any dialect, encoding, BOM,
-    empty lines, labels other than the field names."""
+    empty lines, labels other than the field names, more or fewer labels or cells."""
     names = resource.schema.field_names
     read = read_records(resource, dialect, encoding)
-    frame = _without_missing_values(frame_of(read, names), resource, empty_done=False)
+    labelled = _labelled(resource, len(read.labels))
+    frame = _without_missing_values(frame_of(read), labelled, empty_done=False)
     row_lines = dict(zip(read.row_numbers, read.lines, strict=True))
     row_lines |= dict(zip(read.blank_row_numbers, read.blank_lines, strict=True))
+    extra = [pl.Series(LINE, read.lines, pl.Int64)]
+    if any(read.filled):
+        extra.append(pl.Series(_FILLED, read.filled, pl.Boolean))
     table = TextTable(
-        resource=resource,
-        frame=frame.with_columns(pl.Series(LINE, read.lines, pl.Int64)),
+        resource=labelled,
+        frame=frame.with_columns(extra),
         byte_exact=False,
         blank_lines=read.blank_lines,
         labels=read.labels if read.labels != names else None,
         row_lines=row_lines,
+        problems=read.problems,
+        unread=names[len(read.labels) :],
     )
-    return _without_blank_rows(table)
+    table = _without_blank_rows(table)
+    return replace(table, frame=table.frame.drop(_FILLED, strict=False))
 
 
-def _recoverable(resource: Resource) -> bool:
+def _recoverable(resource: Resource, error: PackageError) -> bool:
     """Whether a default-dialect file the fast reader refused is one frictionless reads:
-    a byte-order mark, empty lines, or labels other than the field names (as many)."""
+    a byte-order mark, empty lines, labels other than the field names, or rows with more
+    or fewer cells than the fields."""
+    if isinstance(error, RaggedTableError):
+        return True
     try:
         with resource.path.open("rb") as handle:
             head = handle.read(len(BOM))
@@ -356,10 +405,10 @@ def _recoverable(resource: Resource) -> bool:
         return True
     labels = first_labels(resource)
     names = resource.schema.field_names
-    if labels is None or len(labels) != len(names):
+    if labels is None:
         return False
-    # Renamed, reordered or repeated labels are findings; equal ones holding a quote
-    # were misread by the fast reader (Polars keeps a header's "" escapes).
+    # More, fewer, renamed, reordered or repeated labels are findings; equal ones holding
+    # a quote were misread by the fast reader (Polars keeps a header's "" escapes).
     return tuple(labels) != names or any('"' in label for label in labels)
 
 
@@ -369,18 +418,20 @@ def read_resource(resource: Resource, raw: Mapping[str, Any]) -> TextTable:
     default-dialect files it refuses that frictionless reads, go record by record."""
     # The package's guards (csv_reader) first: a FIFO would make any read wait forever.
     regular_file_size(resource.path, f"data file of table {resource.name!r}")
-    scan_bytes(resource.path, str(resource.path))  # a NUL byte
     dialect, encoding = Dialect.of(raw), encoding_of(raw)
+    utf8 = is_utf8(encoding)
+    if utf8:  # other encodings are searched for NUL once decoded (UTF-16 holds NUL bytes)
+        scan_bytes(resource.path, str(resource.path))
     table: TextTable | None = None
-    if dialect.default and is_utf8(encoding):
+    if dialect.default and utf8:
         try:
             table = _without_blank_rows(read_table(resource))
-        except PackageError:
-            if not _recoverable(resource):
+        except PackageError as error:
+            if not _recoverable(resource, error):
                 raise
     if table is None:
         table = _read_records_table(resource, dialect, encoding)
-    refuse_large_cells(table.frame, str(resource.path))
+    refuse_large_cells(table.frame, str(resource.path), table.frame[LINE])
     return table
 
 

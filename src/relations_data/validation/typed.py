@@ -34,9 +34,22 @@ RULES = {
     "incorrect-label": "header labels are the field names, in order",
     "duplicate-label": "no header label repeats",
     "blank-label": "no header label is empty",
+    "extra-label": "the header has no label beyond the fields",
+    "missing-label": "the header has a label for every field",
+    "extra-cell": "no row has more cells than the header has labels",
+    "missing-cell": "no row has fewer cells than the header has labels",
 }
 #: Rules about the file's rows and header (reported where found, as frictionless does).
-READING_RULES = ("blank-row", "incorrect-label", "duplicate-label", "blank-label")
+READING_RULES = (
+    "blank-row",
+    "incorrect-label",
+    "duplicate-label",
+    "blank-label",
+    "extra-label",
+    "missing-label",
+    "extra-cell",
+    "missing-cell",
+)
 #: Rules the Table Schema states: both engines report these (semantic rules are polars-only).
 STRUCTURAL_RULES = frozenset(RULES)
 
