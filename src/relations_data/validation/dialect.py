@@ -199,10 +199,47 @@ def _refuse_large_cell(record: list[str], line: int, where: str) -> None:
 
 
 def _joined_labels(header_cells: list[list[str]], join: str) -> tuple[str, ...]:
-    """The labels of several header rows: each column's cells joined (a row shorter
-    than the others adds nothing to the columns it lacks, as in frictionless)."""
-    width = max((len(r) for r in header_cells), default=0)
-    return tuple(join.join(r[i] for r in header_cells if i < len(r)) for i in range(width))
+    """The labels of the header rows, joined as frictionless joins them: a column's
+    cell is added unless it repeats the one above it (a merged cell), and a row shorter
+    than the others adds nothing to the columns it lacks."""
+    labels: list[str] = []
+    above: dict[int, str] = {}
+    for cells in header_cells:
+        for index, cell in enumerate(cells):
+            if above.get(index) == cell:
+                continue
+            above[index] = cell
+            if index < len(labels):
+                labels[index] = join.join([labels[index], cell])
+            else:
+                labels.append(cell)
+    return tuple(labels)
+
+
+#: Records frictionless looks at to find the header row.
+_SAMPLE_SIZE = 100
+
+
+def _header_rows(dialect: Dialect, records: list[list[str]], comments: set[int]) -> list[int]:
+    """The header rows as frictionless 5 finds them. With the defaults (one header row,
+    ``headerRows`` not changed) it takes the first record that is no comment and about
+    as wide as the records of its sample (within 10%, at least one cell): a comment, an
+    empty line or a much narrower title line before the header is skipped."""
+    values = dialect.values
+    if not values["header"]:
+        return []
+    declared = [int(r) for r in values["headerRows"]]
+    if declared != DEFAULTS["headerRows"]:
+        return declared
+    sample = records[:_SAMPLE_SIZE]
+    if not sample:
+        return declared
+    width = round(sum(len(r) for r in sample) / len(sample))
+    drift = max(round(width * 0.1), 1)
+    for number, record in enumerate(sample, start=1):
+        if number not in comments and abs(len(record) - width) <= drift:
+            return [number]
+    return declared
 
 
 def _extra_names(labels: tuple[str, ...], names: list[str]) -> list[str]:
@@ -232,32 +269,15 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
     where = str(resource.path)
     names = list(resource.schema.field_names)
     values = dialect.values
-    comment = values["commentChar"]
-    header_rows = [int(r) for r in values["headerRows"]] if values["header"] else []
-    header_cells: list[list[str]] = []
-    records: list[tuple[int, int, list[str]]] = []
-    blank_lines: list[int] = []
-    blank_rows: list[int] = []
+    comment = str(values["commentChar"] or "")
+    every: list[tuple[int, list[str]]] = []  # (line, record) of every record
     reader = _reader(_text(resource, encoding), dialect, where)
     start = 1
-    number = 0
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
             _refuse_large_cell(record, line, where)
-            number += 1  # frictionless counts comment rows too
-            if comment and record and record[0].startswith(str(comment)):
-                continue
-            if number in header_rows:
-                header_cells.append(record)
-                continue
-            if number < max(header_rows, default=0):
-                continue
-            if not record:  # an empty line; rows of empty cells are decided later,
-                blank_lines.append(line)  # by the fields' missing values
-                blank_rows.append(number)
-                continue
-            records.append((line, number, record))
+            every.append((line, record))
     except csv.Error as error:
         if "field larger than field limit" in str(error):
             raise PackageError(
@@ -265,8 +285,29 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
                 f"{MAX_CELL_BYTES} bytes."
             ) from None
         raise PackageError(f"{where}: malformed CSV at line {reader.line_num} ({error}).") from None
-    join = str(values["headerJoin"])
-    labels = _joined_labels(header_cells, join) if header_rows else tuple(names)
+    # frictionless numbers every record, comment rows included.
+    comments = {
+        n for n, (_, r) in enumerate(every, 1) if comment and r and r[0].startswith(comment)
+    }
+    header_rows = _header_rows(dialect, [r for _, r in every], comments)
+    header_cells: list[list[str]] = []
+    records: list[tuple[int, int, list[str]]] = []
+    blank_lines: list[int] = []
+    blank_rows: list[int] = []
+    for number, (line, record) in enumerate(every, start=1):
+        if number in comments:
+            continue
+        if number in header_rows:
+            header_cells.append(record)
+        elif number > max(header_rows, default=0):
+            if record:
+                records.append((line, number, record))
+            else:  # an empty line; rows of empty cells are decided later, by the
+                blank_lines.append(line)  # fields' missing values
+                blank_rows.append(number)
+    labels = (
+        _joined_labels(header_cells, str(values["headerJoin"])) if header_rows else tuple(names)
+    )
     read_names = names[: len(labels)]
     expected = read_names + _extra_names(labels, names)
     columns: dict[str, list[str | None]] = {name: [] for name in read_names}

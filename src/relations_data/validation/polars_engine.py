@@ -161,7 +161,7 @@ def check_reading(table: TextTable, out: Collector) -> None:
             table,
             problem.line,
             problem.column,
-            problem.value,
+            problem.value or None,
             problem.rule,
             _CELL_MESSAGES[problem.rule].format(value=problem.value),
         )
