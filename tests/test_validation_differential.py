@@ -3,7 +3,8 @@
 Hypothesis builds one-table packages: fields of every type and format (with
 ``missingValues`` per field and per schema, ``required`` and ``unique``), cells drawn
 from valid and invalid values of each, written in a random dialect and encoding, with
-blank rows, comment rows and renamed labels. Both engines must give the same verdict
+blank rows, comment rows, renamed labels, rows with a cell too few or too many, and
+headers with a label too few or too many. Both engines must give the same verdict
 and the same (line, column, rule) findings. Examples are bounded (and derandomized in
 CI, see conftest.py) to keep the suite's time reasonable.
 """
@@ -135,9 +136,20 @@ def test_engines_agree_over_types_formats_and_dialects(
     body: list[list[str]] = [list(row) for row in rows]
     for _ in range(data.draw(st.integers(0, 2))):  # blank rows
         body.insert(data.draw(st.integers(0, len(body))), [""] * len(names))
+    for row in body:  # ragged rows: a cell dropped or added
+        change = data.draw(st.sampled_from(["keep"] * 6 + ["drop", "add"]))
+        if change == "drop" and len(row) > 1:
+            row.pop(data.draw(st.integers(0, len(row) - 1)))
+        elif change == "add":
+            row.append(data.draw(st.sampled_from(("x", "", "1"))))
     labels = list(names)
     if data.draw(st.integers(0, 5)) == 0:
         labels[-1] = "renamed"
+    shape = data.draw(st.sampled_from(["same"] * 6 + ["fewer", "more"]))
+    if shape == "fewer" and len(labels) > 1:
+        labels.pop()
+    elif shape == "more":
+        labels.append(data.draw(st.sampled_from(("extra", names[0], ""))))
     header = [] if dialect.get("header") is False else [labels]
     terminator = data.draw(st.sampled_from(["\n", "\r\n"]))
     text = _write(header + body, dialect, terminator)
