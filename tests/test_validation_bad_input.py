@@ -310,3 +310,49 @@ def test_messages_name_the_entry_of_a_zip(root: Path, tmp_path: Path) -> None:
     with pytest.raises(PackageError) as caught:
         validate(archive)
     assert str(caught.value).startswith(f"{archive}:data/events.csv: line 4")
+
+
+def _one_table(folder: Path, raw: bytes, **resource: object) -> Path:
+    """A package of one table ``t`` (fields id: integer, name) read from ``raw``."""
+    fields = [{"name": "id", "type": "integer"}, {"name": "name"}]
+    entry = {"name": "t", "path": "t.csv", "schema": {"fields": fields}, **resource}
+    (folder / "t.csv").write_bytes(raw)
+    (folder / "datapackage.json").write_text(json.dumps({"resources": [entry]}), "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("csv_limit", [None, 2**31 - 2])  # frictionless raises the limit
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_the_dialect_reader_refuses_a_cell_over_the_limit_naming_the_line(
+    tmp_path: Path, encoding: str, csv_limit: int | None
+) -> None:
+    import csv
+
+    text = f"id;name\n1;a\n2;{'é' * (MAX_CELL_BYTES // 2 + 1)}\n"
+    root = _one_table(
+        tmp_path, text.encode(encoding), dialect={"delimiter": ";"}, encoding=encoding
+    )
+    before = csv.field_size_limit()
+    try:
+        if csv_limit is not None:
+            csv.field_size_limit(csv_limit)
+        with pytest.raises(PackageError, match=r"t\.csv: line 3, cell 2 holds \d+ bytes"):
+            validate(root, engines=("polars",))
+    finally:
+        csv.field_size_limit(before)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])
+def test_the_dialect_reader_refuses_a_nul_naming_the_line(tmp_path: Path, encoding: str) -> None:
+    raw = "id;name\n1;a\n2;b\0c\n".encode(encoding)
+    root = _one_table(tmp_path, raw, dialect={"delimiter": ";"}, encoding=encoding)
+    with pytest.raises(PackageError, match=r"t\.csv: line 3 holds a NUL"):
+        validate(root, engines=("polars",))
+
+
+def test_a_utf16_file_is_read_not_refused_for_its_zero_bytes(tmp_path: Path) -> None:
+    root = _one_table(tmp_path, "id,name\n1,a\n2\nx,b\n".encode("utf-16"), encoding="utf-16")
+    for engine in ("polars", "frictionless"):
+        report = validate(root, engines=(engine,))
+        located = {(f.line, f.column, f.rule) for f in report.findings}
+        assert located == {(3, "name", "missing-cell"), (4, "id", "type")}, report.to_text()

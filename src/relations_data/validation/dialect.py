@@ -118,6 +118,8 @@ class CellProblem:
     rule: str
     column: str
     value: str | None
+    #: The cell's place in the row (1 for the first), as frictionless numbers fields.
+    position: int
 
 
 @dataclass(frozen=True)
@@ -319,10 +321,12 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
         # A field made up for an extra label has frictionless' default missing value.
         filled.append(any(record[len(names) : len(expected)]))
         problems.extend(
-            CellProblem(line, "extra-cell", "", cell) for cell in record[len(expected) :]
+            CellProblem(line, "extra-cell", "", cell, position)
+            for position, cell in enumerate(record[len(expected) :], start=len(expected) + 1)
         )
         problems.extend(
-            CellProblem(line, "missing-cell", name, None) for name in expected[len(record) :]
+            CellProblem(line, "missing-cell", name, None, position)
+            for position, name in enumerate(expected[len(record) :], start=len(record) + 1)
         )
     return Read(
         columns,

@@ -20,7 +20,7 @@ from functools import cached_property
 import polars as pl
 
 from ..package import Resource
-from ..schema import Field
+from ..schema import Field, ForeignKey
 from .casting import (
     can_fail,
     fast_expression,
@@ -142,8 +142,8 @@ TableResult = tuple[Collector, TypedTable, Collector]
 
 
 _CELL_MESSAGES = {
-    "extra-cell": "expected no cell beyond the header's labels, found {value!r}",
-    "missing-cell": "expected a cell for every label, found none",
+    "extra-cell": "expected no cell at position {position} (beyond the labels), found {value!r}",
+    "missing-cell": "expected a cell at position {position} (one per label), found none",
 }
 
 
@@ -163,7 +163,7 @@ def check_reading(table: TextTable, out: Collector) -> None:
             problem.column,
             problem.value or None,
             problem.rule,
-            _CELL_MESSAGES[problem.rule].format(value=problem.value),
+            _CELL_MESSAGES[problem.rule].format(value=problem.value, position=problem.position),
         )
     if table.labels is None:
         return
@@ -232,6 +232,23 @@ class TableChecks:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _with_unread_references(
+    typed: dict[str, TypedTable], table: TypedTable, fk: ForeignKey
+) -> dict[str, TypedTable]:
+    """``typed``, with the referenced fields that the target's header has no label for
+    added as empty columns: frictionless does not read such a field, so no key matches
+    it, and every key that is not empty is reported."""
+    target = typed[fk.resource]
+    absent = [
+        pl.lit(None, dtype=table.frame.schema[mine]).alias(theirs)
+        for mine, theirs in zip(fk.fields, fk.reference_fields, strict=True)
+        if theirs not in target.frame.columns
+    ]
+    if not absent:
+        return typed
+    return {**typed, fk.resource: replace(target, frame=target.frame.with_columns(absent))}
+
+
 def run(
     tables: dict[str, TextTable], checks: TableChecks | None = None
 ) -> tuple[Collector, dict[str, TypedTable], list[Collector]]:
@@ -266,7 +283,8 @@ def run(
                 continue  # a resource only frictionless reads
             entry = waiting.get(fk.fields[0]) if len(fk.fields) == 1 else None
             settles = entry[1] if entry is not None and entry[0] == fk else frozenset()
-            check_foreign_key(table, fk, typed, part, references, settles=settles)
+            targets = _with_unread_references(typed, table, fk)
+            check_foreign_key(table, fk, targets, part, references, settles=settles)
         return part
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="foreign-keys") as pool:

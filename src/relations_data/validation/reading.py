@@ -171,7 +171,8 @@ def read_table(resource: Resource) -> TextTable:
             f"{where}: line 1 (header) does not match the Table Schema of {resource.name!r}: "
             f"expected {quoted(expected)}, found {problem_text}."
         )
-    predicted, multiline = _layout(frame, expected, scan_bytes(path, where))
+    has_quote = scan_bytes(path, where)
+    predicted, multiline = _layout(frame, expected, has_quote)
     byte_exact = predicted == size
     if not byte_exact:
         raw = path.read_bytes()
@@ -179,8 +180,9 @@ def read_table(resource: Resource) -> TextTable:
         if problem is not None:
             raise problem
     lines = frame.select(_lines(multiline)).to_series()
-    # Polars keeps a quoted empty cell ("") as text; such a file is never byte exact.
-    frame = _without_missing_values(frame, resource, empty_done=None if byte_exact else False)
+    # Polars keeps a quoted empty cell ("") as text; a file holding one is not byte exact.
+    empty_done = None if byte_exact or not has_quote else False
+    frame = _without_missing_values(frame, resource, empty_done=empty_done)
     if frame.width:
         lines = aligned(lines, frame.to_series(0))
     return TextTable(resource=resource, frame=frame.with_columns(lines), byte_exact=byte_exact)
