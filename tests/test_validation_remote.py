@@ -68,8 +68,11 @@ def served(http_folder: FolderServer) -> FolderServer:
 
 
 @pytest.fixture
-def closed_port() -> int:
+def closed_port(monkeypatch: pytest.MonkeyPatch) -> int:
     """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    # A proxy configured in the environment must not answer for 127.0.0.1.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
