@@ -56,3 +56,22 @@ def test_resources_only_frictionless_reads_are_noted() -> None:
         "rows",
         "sheet",
     }
+
+
+@pytest.mark.parametrize("engine", ["polars", "frictionless"])
+def test_v2_additions_in_a_v1_package_make_it_unusable_for_both_engines(
+    tmp_path: Path, engine: str
+) -> None:
+    """Without a v2 ``$schema`` the package is v1, which has no exclusive bounds:
+    frictionless refuses the descriptor, and so does the Polars engine."""
+    import shutil
+
+    from relations_data.errors import PackageError
+
+    package = tmp_path / "constraints"
+    shutil.copytree(FIXTURES / "constraints", package)
+    descriptor = json.loads((package / "datapackage.json").read_text("utf-8"))
+    del descriptor["$schema"]
+    (package / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    with pytest.raises(PackageError, match="exclusiveMinimum"):
+        validate(package, engines=(engine,))

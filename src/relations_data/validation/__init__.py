@@ -23,6 +23,7 @@ from ..package import DataPackage, extracted_from, open_package
 from .declared import PROFILE_PROPERTY, Declarations
 from .reading import TextTable, foreign_keys_elsewhere, read_package
 from .report import REPORT_VERSION, CheckResult, Finding, Report, TableSummary
+from .standards import check_version_gates
 
 if TYPE_CHECKING:
     from .polars_engine import TableChecks
@@ -101,6 +102,7 @@ def _run(
     rules: bool | None,
 ) -> Report:
     """Read every table, then run the ``chosen`` engines on them."""
+    check_version_gates(package)
     checks = None
     declarations = Declarations.of(package, rules) if "polars" in chosen else None
     if declarations is not None:

@@ -237,12 +237,38 @@ def can_fail(field: Field) -> bool:
 
 
 def unrepresentable(field: Field, text: pl.Expr) -> pl.Expr:
-    """Cells that are of the field's type but have no typed value here: integers
-    beyond 64 bits (frictionless reads any size; the typed column is Int64). They are
-    no type error; the column's other rules skip them, as they skip empty cells."""
+    """Cells that are integers by the field's grammar, whatever their size: where the
+    typed column is null, an integer beyond 64 bits (frictionless reads any size), no
+    type error. :func:`widened` gives them a value up to 128 bits; beyond that the
+    column's other rules skip them, as they skip empty cells."""
     if field.type == "integer" and not delegated(field):
         return text.str.contains(_INTEGER)
     return pl.lit(False)
+
+
+#: Bounds of Int64 and of Polars' widest integer type, Int128.
+INT64_RANGE = (-(2**63), 2**63 - 1)
+INT128_RANGE = (-(2**127), 2**127 - 1)
+
+
+def _wide_integer(cell: str) -> int | None:
+    # Python's int reads the grammar frictionless reads (signs, spaces, ``_``, any
+    # Unicode digit); Polars' casts do not, and these cells are few.
+    value = int(cell)
+    return value if INT128_RANGE[0] <= value <= INT128_RANGE[1] else None
+
+
+def widened(field: Field, typed: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """An integer column holding cells beyond 64 bits, as Int128: ``typed`` where it has
+    a value, those cells read exactly, null elsewhere (empty cells and type errors)."""
+    wide = pl.Int128()
+    return (
+        pl.when(typed.is_not_null())
+        .then(typed.cast(wide))
+        .when(unrepresentable(field, text))
+        .then(text.map_elements(_wide_integer, return_dtype=wide, skip_nulls=True))
+        .otherwise(None)
+    )
 
 
 def typed_expression(field: Field, column: str | None = None) -> pl.Expr:

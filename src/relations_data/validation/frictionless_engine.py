@@ -33,6 +33,7 @@ from .dialect import Dialect, encoding_of
 from .findings import Collector
 from .reading import LINE, TextTable
 from .report import Finding, shorten
+from .standards import standard_profile
 from .typed import RULES
 
 ENGINE = "frictionless"
@@ -95,7 +96,16 @@ def safe_descriptor(package: DataPackage) -> dict[str, Any]:
                 entry[key] = raw[key]
         resources.append(entry)
     resources.extend(_other_entry(other) for other in package.other_resources)
-    return {"name": str(package.descriptor.get("name", "package")), "resources": resources}
+    rebuilt: dict[str, Any] = {
+        "name": str(package.descriptor.get("name", "package")),
+        "resources": resources,
+    }
+    # The standard's version decides what frictionless accepts (v2's exclusive bounds);
+    # only a datapackage.org profile is passed on, never a URL it would fetch.
+    profile = standard_profile(package.descriptor.get("$schema"))
+    if profile is not None:
+        rebuilt["$schema"] = profile
+    return rebuilt
 
 
 def _without_patterns(schema: dict[str, Any]) -> dict[str, Any]:

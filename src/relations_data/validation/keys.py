@@ -111,6 +111,9 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
         ordered = None
     else:
         repeated = ~whole.is_first_distinct()
+        nan = _nan_keys(typed, key)
+        if nan is not None:
+            repeated &= ~nan  # NaN equals nothing, itself included, as in frictionless
         # Rows sorted by key (as canonical form requires) hold repeats next to each other,
         # so a comparison with the previous row settles the common case without hashing.
         # One set of row-to-next comparisons gives both the order and adjacent repeats
@@ -118,13 +121,24 @@ def check_primary_key(typed: TypedTable, out: Collector) -> bool | None:
         has_null = any(_nullable(typed.frame, k) for k in key)
         ordered, adjacent = _adjacent(typed.frame, key)
         has_repeat = (
-            adjacent if ordered else typed.frame.select((repeated & ~all_null).any()).item()
+            adjacent
+            if ordered and nan is None
+            else typed.frame.select((repeated & ~all_null).any()).item()
         )
     if has_null:
         _report_empty_keys(typed, key, all_null, out)
     if has_repeat:
         _report_repeated_keys(typed, key, whole, repeated & ~all_null, out)
     return ordered
+
+
+def _nan_keys(typed: TypedTable, key: list[str]) -> pl.Expr | None:
+    """Rows with a NaN in a number field of ``key`` (``None`` when there are none)."""
+    numbers = [k for k in key if typed.frame.schema[k].is_float()]
+    if not numbers:
+        return None
+    nan = pl.any_horizontal([pl.col(k).is_nan() for k in numbers]).fill_null(False)
+    return nan if typed.frame.select(nan.any()).item() else None
 
 
 def _report_empty_keys(

@@ -19,7 +19,7 @@ import polars as pl
 from ..errors import PackageError
 from ..package import Resource
 from ..schema import Field, ForeignKey, TableSchema
-from .casting import can_fail, parse_constraint, typed_dtype
+from .casting import INT64_RANGE, INT128_RANGE, can_fail, parse_constraint, typed_dtype
 from .findings import Collector
 from .reading import LINE
 from .typed import RULES, TypedTable, text_name
@@ -92,14 +92,53 @@ _BOUND_CHECKS = {
 
 def _bound_builtin(field: Field, name: str, value: Any) -> tuple[str, Mapping[str, Any]] | None:
     """Pandera's comparison, except for a number: its bound must also reject NaN."""
-    if field.type == "number":
+    if field.type == "number" or _beyond_64_bits(parse_constraint(field, value)):
         return None
     argument = "min_value" if name in ("minimum", "exclusiveMinimum") else "max_value"
     return _BOUND_CHECKS[name], {argument: parse_constraint(field, value)}
 
 
+def _beyond_64_bits(value: Any) -> bool:
+    return isinstance(value, int) and not INT64_RANGE[0] <= value <= INT64_RANGE[1]
+
+
+def _wide_bound(name: str, bound: int) -> Callable[[pl.Expr], pl.Expr]:
+    """A bound beyond 64 bits, compared in Int128 (a column with such cells is Int128,
+    :func:`~relations_data.validation.casting.widened`); a bound beyond Int128 is passed
+    or failed by every value the column can hold, so it is clamped to Int128's range."""
+    low, high = INT128_RANGE
+    upper = name in ("maximum", "exclusiveMaximum")
+    if bound > high:
+        return (
+            (lambda c: c.cast(pl.Int128) <= high) if upper else (lambda c: c.cast(pl.Int128) > high)
+        )
+    if bound < low:
+        return (
+            (lambda c: c.cast(pl.Int128) < low) if upper else (lambda c: c.cast(pl.Int128) >= low)
+        )
+    limit = pl.lit(bound, dtype=pl.Int128)
+    return lambda c: {
+        "minimum": c.cast(pl.Int128) >= limit,
+        "maximum": c.cast(pl.Int128) <= limit,
+        "exclusiveMinimum": c.cast(pl.Int128) > limit,
+        "exclusiveMaximum": c.cast(pl.Int128) < limit,
+    }[name]
+
+
+def _is_in(field: Field, allowed: list[Any]) -> Callable[[pl.Expr], pl.Expr]:
+    """Membership in ``allowed``; integers beyond 64 bits are compared in Int128 (values
+    beyond Int128 cannot be in the column and are left out)."""
+    if field.type != "integer" or not any(_beyond_64_bits(v) for v in allowed):
+        return lambda c: c.is_in(allowed)
+    low, high = INT128_RANGE
+    wide = pl.Series([v for v in allowed if low <= v <= high], dtype=pl.Int128)
+    return lambda c: c.cast(pl.Int128).is_in(wide.implode())
+
+
 def _bound(field: Field, name: str, value: Any) -> Callable[[pl.Expr], pl.Expr]:
     bound = parse_constraint(field, value)
+    if field.type == "integer" and _beyond_64_bits(bound):
+        return _wide_bound(name, bound)
 
     def build(column: pl.Expr) -> pl.Expr:
         compared = {
@@ -144,19 +183,23 @@ def column_rules(field: Field) -> list[ColumnRule]:
             _check(
                 "unique",
                 "a value not used on an earlier line",
-                lambda c: c.hash().is_first_distinct(),
+                # NaN equals nothing, itself included, as in frictionless.
+                (lambda c: c.hash().is_first_distinct() | c.is_nan())
+                if field.type == "number"
+                else (lambda c: c.hash().is_first_distinct()),
             )
         )
     if field.enum is not None:
         allowed = [parse_constraint(field, value) for value in field.enum]
         shown = ", ".join(str(value) for value in field.enum[:12])
         more = ", …" if len(field.enum) > 12 else ""
+        wide = field.type == "integer" and any(_beyond_64_bits(v) for v in allowed)
         checks.append(
             _check(
                 "enum",
                 f"one of {shown}{more}",
-                lambda c, allowed=allowed: c.is_in(allowed),
-                builtin=("isin", {"allowed_values": allowed}),
+                _is_in(field, allowed),
+                builtin=None if wide else ("isin", {"allowed_values": allowed}),
             )
         )
     pattern = constraints.get("pattern")
@@ -295,10 +338,13 @@ def pandera_schema(
     schema: TableSchema,
     only: Collection[str] | None = None,
     rule_names: Collection[str] | None = None,
+    dtypes: Mapping[str, pl.DataType] | None = None,
 ) -> tuple[pa.DataFrameSchema, dict[tuple[str, str], ColumnRule]]:
     """A Pandera DataFrameSchema for the typed frame of ``schema``'s table (restricted to
     the fields ``only`` and to the rules ``rule_names`` when given; ``required`` is one
-    of the rules)."""
+    of the rules). ``dtypes``, the typed frame's, names columns widened beyond their
+    usual type (integers beyond 64 bits): their dtype is left unchecked, since Pandera
+    does not support Int128."""
     import pandera.polars as pa
 
     columns: dict[str, pa.Column] = {}
@@ -312,8 +358,11 @@ def pandera_schema(
         for rule in checks:
             rules[(field.name, rule.rule)] = rule
         checks_required = rule_names is None or "required" in rule_names
+        dtype: pl.DataType | None = typed_dtype(field)
+        if dtypes is not None and dtypes.get(field.name, dtype) != dtype:
+            dtype = None
         columns[field.name] = pa.Column(
-            typed_dtype(field),
+            dtype,
             checks=[pandera_check(rule) for rule in checks],
             nullable=not (field.required and checks_required),
             required=True,
@@ -362,7 +411,9 @@ def _validate(
     failure case on its CSV line."""
     import pandera.errors
 
-    schema, rules = pandera_schema(typed.schema, only=fields, rule_names=rule_names)
+    schema, rules = pandera_schema(
+        typed.schema, only=fields, rule_names=rule_names, dtypes=typed.frame.schema
+    )
     rows = _suspect_rows(typed, fields, rules, rule_names)
     frame = typed.frame if rows is None else typed.frame.select(fields).gather(rows)
     try:

@@ -27,10 +27,12 @@ from .casting import (
     typed_dtype,
     typed_expression,
     unrepresentable,
+    widened,
 )
 from .declared import NONE, Declarations
 from .dialect import label_problems
 from .findings import Collector, merge
+from .huge_integers import check_huge_integers
 from .keys import ReferenceCache, check_foreign_key, check_primary_key
 from .pandera_checks import Deferred, deferred_rules, run_pandera
 from .reading import LINE, TextTable, aligned
@@ -103,7 +105,31 @@ def typed_table(table: TextTable) -> TypedTable:
     if again:
         frame = frame.with_columns(_reparsed(frame, f) for f in again)
         failing = (failing - {f.name for f in again}) | _failing(frame, again)
+    wide = _beyond_64_bits(frame, fields)
+    if wide:
+        frame = frame.with_columns(
+            widened(f, pl.col(f.name), pl.col(text_name(f.name))).alias(f.name) for f in wide
+        )
     return TypedTable(text=table, frame=frame, type_failures=frozenset(failing))
+
+
+def _beyond_64_bits(frame: pl.DataFrame, fields: Iterable[Field]) -> list[Field]:
+    """Integer fields with a cell too large for the typed Int64 column (rare: such a
+    column is widened to Int128 so that its constraints and keys compare exact values)."""
+    integers = [f for f in fields if f.type == "integer"]
+    if not integers:
+        return []
+    flags = frame.select(
+        (
+            pl.col(text_name(f.name)).is_not_null()
+            & pl.col(f.name).is_null()
+            & unrepresentable(f, pl.col(text_name(f.name)))
+        )
+        .any()
+        .alias(f.name)
+        for f in integers
+    ).row(0)
+    return [f for f, flag in zip(integers, flags, strict=True) if flag]
 
 
 # -- type errors ----------------------------------------------------------------------
@@ -165,6 +191,19 @@ def check_reading(table: TextTable, out: Collector) -> None:
             problem.rule,
             _CELL_MESSAGES[problem.rule].format(value=problem.value, position=problem.position),
         )
+    key = ",".join(table.resource.schema.primary_key)
+    if key and table.blank_lines:
+        # frictionless also reads a blank row as a row whose key cells are all empty.
+        out.ran("primary-key", RULES["primary-key"], table.name)
+        for line in table.blank_lines:
+            out.add(
+                table,
+                line,
+                key,
+                None,
+                "primary-key",
+                f"expected a primary key ({key}), found a blank row",
+            )
     if table.labels is None:
         return
     names = table.resource.schema.field_names + table.unread
@@ -191,6 +230,7 @@ def _table_checks(
     typed = typed_table(table)
     type_errors = check_types(typed, out)
     flagged = run_pandera(typed, type_errors, out, deferred)
+    check_huge_integers(typed, out)
     ordered = check_primary_key(typed, out)
     typed = replace(typed, key_sorted=ordered, flagged=frozenset(flagged))
     return out, typed, table_rules(table, typed, declarations)
