@@ -39,7 +39,15 @@ LAYERS: tuple[Layer, ...] = (
 #: Inside the validation package: the engines, the rules they run, what the rules share.
 VALIDATION_LAYERS: tuple[Layer, ...] = (
     Layer("polars_engine", "frictionless_engine", independent=True),
-    Layer("semantic", "model_rules", "text_rules", "keys", "pandera_checks", independent=False),
+    Layer(
+        "semantic",
+        "model_rules",
+        "text_rules",
+        "keys",
+        "pandera_checks",
+        "huge_integers",
+        independent=False,
+    ),
     Layer(
         "findings",
         "typed",
@@ -48,6 +56,7 @@ VALIDATION_LAYERS: tuple[Layer, ...] = (
         "report",
         "declared",
         "dialect",
+        "standards",
         independent=False,
     ),
 )
