@@ -18,7 +18,13 @@ from typing import Any
 
 import polars as pl
 
-from ..csv_reader import raw_problem, refuse_large_cells, regular_file_size, scan_bytes
+from ..csv_reader import (
+    MAX_CELL_BYTES,
+    raw_problem,
+    refuse_large_cells,
+    regular_file_size,
+    scan_bytes,
+)
 from ..errors import PackageError, RaggedTableError
 from ..messages import quoted
 from ..package import DataPackage, Resource
@@ -83,19 +89,22 @@ class TextTable:
         return record_number
 
 
-def _layout(frame: pl.DataFrame, header: list[str], quoted: bool) -> tuple[int, list[str]]:
-    """Size of ``frame`` written as CSV (minimal quoting, LF ends), and the columns
-    holding line breaks, in one pass. Without a quote in the file no cell can hold a
-    comma, quote or line break, so only lengths are summed."""
+def _layout(frame: pl.DataFrame, header: list[str], quoted: bool) -> tuple[int, list[str], int]:
+    """Size of ``frame`` written as CSV (minimal quoting, LF ends), the columns holding
+    line breaks, and the longest cell in bytes, in one pass. Without a quote in the file
+    no cell can hold a comma, quote or line break, so only lengths are summed."""
     header_bytes = len(",".join(header).encode()) + 1
     if frame.height == 0:
-        return header_bytes, []
+        return header_bytes, [], 0
     lengths = pl.sum_horizontal(
         [pl.col(c).str.len_bytes().cast(pl.Int64).sum() for c in header]
     ).alias("__bytes")
+    longest = pl.max_horizontal(
+        [pl.col(c).str.len_bytes().max().fill_null(0) for c in header]
+    ).alias("__longest")
     if not quoted:
-        cells = int(frame.select(lengths).item())
-        return header_bytes + cells + frame.height * len(header), []
+        cells, widest = frame.select(lengths, longest).row(0)
+        return header_bytes + int(cells) + frame.height * len(header), [], int(widest)
     special = [",", '"', "\n", "\r"]
     quoting = pl.sum_horizontal(
         [
@@ -107,9 +116,10 @@ def _layout(frame: pl.DataFrame, header: list[str], quoted: bool) -> tuple[int, 
         ]
     ).alias("__quoting")
     breaks = [pl.col(c).str.contains("\n", literal=True).any().alias(c) for c in header]
-    row = frame.select(lengths, quoting, *breaks).row(0)
-    multiline = [c for c, flag in zip(header, row[2:], strict=True) if flag]
-    return header_bytes + int(row[0]) + int(row[1]) + frame.height * len(header), multiline
+    row = frame.select(lengths, quoting, longest, *breaks).row(0)
+    multiline = [c for c, flag in zip(header, row[3:], strict=True) if flag]
+    size = header_bytes + int(row[0]) + int(row[1]) + frame.height * len(header)
+    return size, multiline, int(row[2])
 
 
 def _lines(multiline: list[str]) -> pl.Expr:
@@ -123,12 +133,14 @@ def _lines(multiline: list[str]) -> pl.Expr:
     return (index + breaks.cum_sum().shift(1, fill_value=0)).alias(LINE)
 
 
-def read_table(resource: Resource) -> TextTable:
+def read_table(resource: Resource, has_quote: bool | None = None) -> TextTable:
     """Read one resource as text, raising :class:`PackageError` for unusable files.
 
     The common case costs one Polars parse: a short row (which Polars pads silently)
     changes the file size that the parsed frame predicts, and only then is the file
-    scanned line by line to name the ragged line.
+    scanned line by line to name the ragged line. ``has_quote``: whether the file holds
+    a double quote, when the caller's scan for NUL bytes has found out (else it is
+    scanned here). Cells over the size limit are refused here too.
     """
     path = resource.path
     where = str(path)
@@ -171,8 +183,9 @@ def read_table(resource: Resource) -> TextTable:
             f"{where}: line 1 (header) does not match the Table Schema of {resource.name!r}: "
             f"expected {quoted(expected)}, found {problem_text}."
         )
-    has_quote = scan_bytes(path, where)
-    predicted, multiline = _layout(frame, expected, has_quote)
+    if has_quote is None:
+        has_quote = scan_bytes(path, where)
+    predicted, multiline, longest = _layout(frame, expected, has_quote)
     byte_exact = predicted == size
     if not byte_exact:
         raw = path.read_bytes()
@@ -180,6 +193,8 @@ def read_table(resource: Resource) -> TextTable:
         if problem is not None:
             raise problem
     lines = frame.select(_lines(multiline)).to_series()
+    if longest > MAX_CELL_BYTES:
+        refuse_large_cells(frame, where, lines)
     # Polars keeps a quoted empty cell ("") as text; a file holding one is not byte exact.
     empty_done = None if byte_exact or not has_quote else False
     frame = _without_missing_values(frame, resource, empty_done=empty_done)
@@ -423,17 +438,16 @@ def read_resource(resource: Resource, raw: Mapping[str, Any]) -> TextTable:
     regular_file_size(resource.path, f"data file of table {resource.name!r}")
     dialect, encoding = Dialect.of(raw), encoding_of(raw)
     utf8 = is_utf8(encoding)
+    has_quote = None
     if utf8:  # other encodings are searched for NUL once decoded (UTF-16 holds NUL bytes)
-        scan_bytes(resource.path, str(resource.path))
-    table: TextTable | None = None
+        has_quote = scan_bytes(resource.path, str(resource.path))
     if dialect.default and utf8:
         try:
-            table = _without_blank_rows(read_table(resource))
+            return _without_blank_rows(read_table(resource, has_quote))
         except PackageError as error:
             if not _recoverable(resource, error):
                 raise
-    if table is None:
-        table = _read_records_table(resource, dialect, encoding)
+    table = _read_records_table(resource, dialect, encoding)
     refuse_large_cells(table.frame, str(resource.path), table.frame[LINE])
     return table
 
