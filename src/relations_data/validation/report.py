@@ -23,6 +23,8 @@ MAX_VALUE_CHARS = 60
 #: Longest message of a finding: messages quote cells, and a 1 MiB cell must not make
 #: a 1 MiB report line.
 MAX_MESSAGE_CHARS = 400
+#: Longest column of a finding: a header label is a column, and may be as long as a cell.
+MAX_COLUMN_CHARS = 200
 
 
 def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str | None:
@@ -54,6 +56,8 @@ class Finding:
     def __post_init__(self) -> None:
         if len(self.message) > MAX_MESSAGE_CHARS:
             object.__setattr__(self, "message", shorten(self.message, MAX_MESSAGE_CHARS))
+        if self.column is not None and len(self.column) > MAX_COLUMN_CHARS:
+            object.__setattr__(self, "column", shorten(self.column, MAX_COLUMN_CHARS))
 
     @property
     def location(self) -> tuple[str, int | None, str | None]:
