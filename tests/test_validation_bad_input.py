@@ -159,6 +159,24 @@ def test_rows_and_headers_of_another_width_are_findings_of_both_engines(
     assert result.exit_code == 1, result.output
 
 
+@pytest.mark.parametrize(
+    ("table", "ruled"), [("observations", "date_end"), ("agreements", "date_signed_end")]
+)
+def test_a_header_without_labels_for_ruled_fields_skips_the_project_rules(
+    root: Path, table: str, ruled: str
+) -> None:
+    """Fields without a label are not read; the project rules that name them (and those
+    across tables) do not run, and the report says so."""
+    path = root / "data" / f"{table}.csv"
+    _rewrite_line(path, 0, lambda s: s.split(",", 1)[0])
+    polars = validate(root, engines=("polars",))
+    frictionless = validate(root, engines=("frictionless",))
+    located = {(f.table, f.line, f.column, f.rule) for f in frictionless.findings}
+    assert located <= {(f.table, f.line, f.column, f.rule) for f in polars.findings}
+    assert (table, 1, ruled, "missing-label") in located
+    assert any(f"nor across tables: {table} (" in note for note in polars.notes)
+
+
 def test_other_commands_still_refuse_a_ragged_file(root: Path) -> None:
     RESHAPERS["too few fields"][0](root)
     result = CliRunner().invoke(main, ["show", "events", "--source", str(root)])

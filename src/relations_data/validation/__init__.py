@@ -113,6 +113,10 @@ def _run(
         tables = read_package(package, checks.submit if checks is not None else None)
         report = _report(package, source, chosen, tables, checks)
         report.notes.extend(_rule_notes(package, rules, declarations))
+        if declarations is not None:
+            from .semantic import unread_note
+
+            report.notes.extend(unread_note(tables, declarations))
         return report
     finally:
         if checks is not None:

@@ -436,7 +436,7 @@ def table_rules(text: TextTable, typed: TypedTable, declarations: Declarations =
     triggers, canonical form), in a collector of their own."""
     out = Collector(ENGINE)
     uses = declarations.of_table(text.name)
-    if not uses:
+    if not uses or text.unread:  # fields without a label are not read (see run)
         return out
     check_intervals(typed, out, uses)
     check_codes(typed, out, uses)
@@ -467,6 +467,22 @@ def run(
     if single is None:
         single = [table_rules(tables[name], table, declarations) for name, table in typed.items()]
     merge(out, single)
+    if any(table.unread for table in tables.values()):
+        # The rules across tables could name a field a header has no label for, which
+        # is not read: they do not run (the report says so, see unread_note).
+        return
     check_citations(typed, out, declarations)
     model_rules.check_verdicts(typed, out, declarations)
     check_validity(typed, out, declarations)
+
+
+def unread_note(tables: dict[str, TextTable], declarations: Declarations) -> list[str]:
+    """What the report says when project rules were skipped because a header has no
+    label for some fields (nothing when none was)."""
+    unread = [f"{name} ({', '.join(t.unread)})" for name, t in tables.items() if t.unread]
+    if not declarations.uses or not unread:
+        return []
+    return [
+        "Project rules did not run on tables whose header has no label for some fields, "
+        f"nor across tables: {'; '.join(unread)}."
+    ]
