@@ -307,9 +307,9 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
             else:  # an empty line; rows of empty cells are decided later, by the
                 blank_lines.append(line)  # fields' missing values
                 blank_rows.append(number)
-    labels = (
-        _joined_labels(header_cells, str(values["headerJoin"])) if header_rows else tuple(names)
-    )
+    labels = _joined_labels(header_cells, str(values["headerJoin"]))
+    if not labels:  # no header, or an empty one: frictionless pairs the fields by position
+        labels = tuple(names)
     read_names = names[: len(labels)]
     expected = read_names + _extra_names(labels, names)
     columns: dict[str, list[str | None]] = {name: [] for name in read_names}
