@@ -140,6 +140,7 @@ class Read:
     blank_row_numbers: tuple[int, ...]
     problems: tuple[CellProblem, ...] = ()
     filled: tuple[bool, ...] = ()
+    header_line: int = 1
 
 
 def _text(resource: Resource, encoding: str) -> str:
@@ -337,6 +338,7 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
         tuple(blank_rows),
         tuple(problems),
         tuple(filled),
+        every[header_rows[0] - 1][0] if header_rows and header_rows[0] <= len(every) else 1,
     )
 
 

@@ -353,7 +353,7 @@ def _finding(error: Any, table: TextTable | None, package: DataPackage) -> Findi
         "duplicate-label",
         "incorrect-label",
     }:
-        line = 1
+        line = table.header_line if table is not None else 1
         column = getattr(error, "label", None) or column
     cell = getattr(error, "cell", None)
     value = cell

@@ -211,7 +211,7 @@ def check_reading(table: TextTable, out: Collector) -> None:
         out.ran(rule, RULES[rule], table.name)
         out.add(
             table,
-            1,
+            table.header_line,
             column,
             column,
             rule,

@@ -67,6 +67,9 @@ class TextTable:
     #: Fields no header label pairs with: frictionless does not read them (and reports
     #: ``missing-label``), so ``resource`` here holds a schema without them.
     unread: tuple[str, ...] = ()
+    #: Physical line of the (first) header row: 1 unless comments, an empty or a title
+    #: line come first (frictionless finds the header as :mod:`.dialect` does).
+    header_line: int = 1
 
     @property
     def name(self) -> str:
@@ -399,6 +402,7 @@ def _read_records_table(resource: Resource, dialect: Dialect, encoding: str) -> 
         row_lines=row_lines,
         problems=read.problems,
         unread=names[len(read.labels) :],
+        header_line=read.header_line,
     )
     table = _without_blank_rows(table)
     return replace(table, frame=table.frame.drop(_FILLED, strict=False))
