@@ -41,7 +41,9 @@ class Finding:
 
     ``line`` is the physical line of the CSV where the record starts (the header is
     line 1); ``None`` when the finding concerns a whole table. ``column`` is a field
-    name, several comma-separated names for a key, or ``None``.
+    name, several comma-separated names for a key, a header label as written (label
+    findings), ``""`` for a cell beyond the labels (``extra-cell``, which frictionless
+    ties to no field), or ``None``.
     """
 
     table: str
