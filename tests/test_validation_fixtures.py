@@ -75,3 +75,26 @@ def test_v2_additions_in_a_v1_package_make_it_unusable_for_both_engines(
     (package / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
     with pytest.raises(PackageError, match="exclusiveMinimum"):
         validate(package, engines=(engine,))
+
+
+@pytest.mark.parametrize("engine", ["polars", "frictionless"])
+def test_repeated_missing_values_in_object_form_make_it_unusable_for_both_engines(
+    tmp_path: Path, engine: str
+) -> None:
+    """Table Schema v2 requires the values (and labels) of missing values written as
+    objects to be unique; frictionless refuses the descriptor, and so does the Polars
+    engine. Plain texts may repeat."""
+    from relations_data.errors import PackageError
+
+    (tmp_path / "t.csv").write_text("a\nx\n", "utf-8")
+    field: dict[str, object] = {"name": "a", "missingValues": [{"value": "NA"}, {"value": "NA"}]}
+    descriptor = {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "resources": [{"name": "t", "path": "t.csv", "schema": {"fields": [field]}}],
+    }
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    with pytest.raises(PackageError, match="NA"):
+        validate(tmp_path, engines=(engine,))
+    field["missingValues"] = ["NA", "NA"]
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    assert validate(tmp_path, engines=(engine,)).valid

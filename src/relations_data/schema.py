@@ -32,9 +32,19 @@ TABLE_SCHEMA_TYPES = frozenset(
         "array",
         "geopoint",
         "geojson",
+        "list",  # Table Schema v2
         "any",
     }
 )
+
+
+def missing_values(declared: Any) -> tuple[str, ...]:
+    """``missingValues`` as their texts: Table Schema v2 also writes an entry as an
+    object ``{"value": ..., "label": ...}``."""
+    return tuple(
+        str(entry.get("value", "")) if isinstance(entry, Mapping) else str(entry)
+        for entry in declared
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,9 @@ class Field:
             false_values=tuple(descriptor.get("falseValues", cls.false_values)),
             rules=_as_list(descriptor.get(RULES_PROPERTY, ())),
             missing_values=(
-                tuple(descriptor["missingValues"]) if "missingValues" in descriptor else None
+                missing_values(descriptor["missingValues"])
+                if "missingValues" in descriptor
+                else None
             ),
             descriptor=dict(descriptor),
         )
@@ -148,7 +160,7 @@ class TableSchema:
             fields=fields,
             primary_key=_as_tuple(primary_key),
             foreign_keys=tuple(foreign_keys),
-            missing_values=tuple(descriptor.get("missingValues", [""])),
+            missing_values=missing_values(descriptor.get("missingValues", [""])),
             rules=_as_list(descriptor.get(RULES_PROPERTY, ())),
         )
 

@@ -141,7 +141,7 @@ def delegated(field: Field) -> bool:
         )
     if kind == "date":
         return format_ != "default"
-    return kind in ("time", "datetime", "yearmonth", "duration", "geopoint", "geojson")
+    return kind in ("time", "datetime", "yearmonth", "duration", "geopoint", "geojson", "list")
 
 
 @cache

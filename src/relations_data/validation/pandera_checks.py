@@ -10,6 +10,7 @@ bounds of a number reject NaN; lengths of non-text values). Nulls pass every che
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -162,7 +163,18 @@ _BOUND_RULES = {
 }
 
 
+#: Types whose typed column holds their values as JSON text; their length is the
+#: number of items (keys of an object), as frictionless counts it.
+_CONTAINERS = ("array", "list", "object")
+
+
+def _items(text: str) -> int:
+    return len(json.loads(text))
+
+
 def _length(column: pl.Expr, field: Field) -> pl.Expr:
+    if field.type in _CONTAINERS:
+        return column.map_elements(_items, return_dtype=pl.Int64, skip_nulls=True)
     if typed_dtype(field) == pl.String():
         return column.str.len_chars()
     return column.cast(pl.String).str.len_chars()
@@ -247,14 +259,14 @@ def _length_rules(field: Field) -> list[ColumnRule]:
             longest = name == "maxLength"
             # No text has more characters than bytes, and bytes are counted without
             # decoding: a cheap proof of maxLength for the screen.
-            text = typed_dtype(field) == pl.String()
+            text = typed_dtype(field) == pl.String() and field.type not in _CONTAINERS
             screen = _bytes_at_most(size) if longest and text else None
             # Pandera's str_length counts characters of text only.
             limit = {"max_value" if longest else "min_value": size}
             checks.append(
                 _check(
                     rule,
-                    f"{words} {size} characters",
+                    f"{words} {size} {'items' if field.type in _CONTAINERS else 'characters'}",
                     lambda c, size=size, longest=longest: (
                         _length(c, field) <= size if longest else _length(c, field) >= size
                     ),

@@ -44,8 +44,30 @@ def standard_version(descriptor: Mapping[str, Any]) -> Version:
     return "unknown"
 
 
+def _repeated_missing_values(entries: list[Any]) -> list[str]:
+    """Values or labels repeated among missing values written as objects (v2 requires
+    both unique; plain texts may repeat)."""
+    if not any(isinstance(entry, Mapping) for entry in entries):
+        return []
+    values = [str(e.get("value")) if isinstance(e, Mapping) else str(e) for e in entries]
+    labels = [str(e["label"]) for e in entries if isinstance(e, Mapping) and "label" in e]
+    return sorted(
+        {v for v in values if values.count(v) > 1} | {x for x in labels if labels.count(x) > 1}
+    )
+
+
 def check_version_gates(package: DataPackage) -> None:
-    """Refuse, as frictionless does, v2 additions in a package that is v1."""
+    """Refuse, as frictionless does, v2 additions in a package that is v1, and missing
+    values written as objects whose values or labels repeat."""
+    for resource in package.resources:
+        for field in resource.schema.fields:
+            repeated = _repeated_missing_values(list(field.descriptor.get("missingValues") or []))
+            if repeated:
+                raise PackageError(
+                    f"{package.descriptor_path}: field {quoted(field.name)} of "
+                    f"{quoted(resource.name)}: missing values written as objects need unique "
+                    f"values and labels, found {quoted(repeated)} more than once."
+                )
     if standard_version(package.descriptor) != "v1":
         return
     for resource in package.resources:
