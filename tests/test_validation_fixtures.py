@@ -98,3 +98,28 @@ def test_repeated_missing_values_in_object_form_make_it_unusable_for_both_engine
     field["missingValues"] = ["NA", "NA"]
     (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
     assert validate(tmp_path, engines=(engine,)).valid
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_validate_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, enabled: bool
+) -> None:
+    """validate() pauses the cycle collector while it runs (for speed) and restores it,
+    after a report and after unusable input alike."""
+    import gc
+
+    from relations_data.errors import PackageError
+
+    # Unusable once reading has begun (a NUL byte), not before.
+    (tmp_path / "t.csv").write_bytes(b"a\nx\x00\n")
+    resource = {"name": "t", "path": "t.csv", "schema": {"fields": [{"name": "a"}]}}
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [resource]}), "utf-8")
+    try:
+        gc.enable() if enabled else gc.disable()
+        validate(FIXTURES / "constraints", engines=("polars",))
+        assert gc.isenabled() is enabled
+        with pytest.raises(PackageError, match="NUL"):
+            validate(tmp_path, engines=("polars",))
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

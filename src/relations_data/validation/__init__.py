@@ -13,6 +13,7 @@ unsafe path).
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -84,6 +85,13 @@ def validate(
             f"expected engines among {', '.join(ENGINES)}, found {', '.join(unknown) or 'none'}."
         )
     package = source if isinstance(source, DataPackage) else open_package(source)
+    # The data lives in Polars (Rust) and the findings hold no reference cycles, so the
+    # cycle collector has nothing to free here; yet the objects that importing Pandera
+    # and its dependencies creates trigger collections that scan the whole heap again
+    # and again (measured: 0.15-0.2 s of a 3 s run at 1M events). It is turned back on,
+    # if it was on, when validation ends.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _run(package, source, chosen, rules)
     except PackageError as error:
@@ -93,6 +101,9 @@ def validate(
         # Name files as the user knows them: the zip's entries, not a temporary folder.
         message = str(error).replace(f"{folder}{os.sep}", f"{source}:")
         raise PackageError(message.replace(str(folder), str(source))) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _run(
