@@ -3,8 +3,10 @@
 One run generates the scaled packages, then times in separate subprocesses (so each
 peak RSS is its own): (a) reading every CSV with plain Polars, (b) the Polars engine
 (and (b+) the same with the one-time import of Pandera in the clock), (c) the
-frictionless engine on a smaller package; it prints times, ratios and peak memory, and
-checks that both engines find the defects injected into the packages.
+frictionless engine on a smaller package, and (d) whole processes timed from start to
+exit: ``relations-data validate --engine polars`` against a process that imports Polars
+and reads every CSV; it prints times, ratios and peak memory, and checks that both
+engines find the defects injected into the packages.
 
     python benchmarks/validate.py                      # 1,000,000 events, frictionless at 250,000
     python benchmarks/validate.py --events 200000 --frictionless-events 50000
@@ -161,6 +163,34 @@ def run_child(kind: str, root: Path, *extra: str) -> dict[str, object]:
     return data
 
 
+#: A whole process reading every CSV of a package with plain Polars: the interpreter's
+#: start and ``import polars`` included, as in the CLI's own process.
+_PLAIN_READ = """
+import json, sys
+from pathlib import Path
+import polars as pl
+root = Path(sys.argv[1])
+resources = json.loads((root / "datapackage.json").read_text("utf-8"))["resources"]
+frames = {r["name"]: pl.read_csv(root / r["path"]) for r in resources}
+"""
+
+
+def whole_process(kind: str, root: Path) -> float:
+    """Seconds from starting a new process to its exit: the CLI (``relations-data
+    validate --engine polars``, exit 1 on the defects) or the plain read."""
+    if kind == "cli":
+        command = [sys.executable, "-m", "relations_data", "validate", "--engine", "polars"]
+        command += [str(root), "--format", "json"]
+    else:
+        command = [sys.executable, "-c", _PLAIN_READ, str(root)]
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
+    return seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -191,10 +221,13 @@ def main() -> int:
         expected_small = {tuple(f) for f in generated["findings"]}  # type: ignore[union-attr]
         print(f"generated packages in {time.perf_counter() - started:.1f} s")
         reads, engines, colds = [], [], []
+        plain_processes, cli_processes = [], []
         for _ in range(max(1, args.repeat)):
             reads.append(run_child("read", big))
             engines.append(run_child("polars-warm", big))
             colds.append(run_child("polars", big))
+            plain_processes.append(whole_process("read", big))
+            cli_processes.append(whole_process("cli", big))
         read, polars_big, polars_cold = _median(reads), _median(engines), _median(colds)
         read_small = run_child("read", small)
         polars_small = run_child("polars", small)
@@ -218,6 +251,12 @@ def main() -> int:
         for label, runs in (("(b)/(a) ", engines), ("(b+)/(a)", colds)):
             shown = ", ".join(f"{_ratio(e, r):.2f}" for r, e in zip(reads, runs, strict=True))
             print(f"  {label} run by run: {shown}")
+    whole = [cli / plain for plain, cli in zip(plain_processes, cli_processes, strict=True)]
+    print(
+        f"(d) whole process, plain read {statistics.median(plain_processes):.2f} s, "
+        f"`relations-data validate --engine polars` {statistics.median(cli_processes):.2f} s"
+    )
+    print(f"  (d) run by run: {', '.join(f'{r:.2f}' for r in whole)}")
     memory_ratio = max(int(d["peak_bytes"]) for d in (polars_big, polars_cold)) / int(
         read["peak_bytes"]
     )
@@ -227,6 +266,10 @@ def main() -> int:
         "with its libraries imported)"
     )
     print(f"(b+)/(a) time  {_paired_ratio(colds, reads):5.2f}x  (and Pandera's import, once a run)")
+    print(
+        f"(d) time       {statistics.median(whole):5.2f}x  (target <= 2.5x; whole processes: "
+        "interpreter, imports, reading, report)"
+    )
     print(f"(b)/(a) memory {memory_ratio:5.2f}x  (target <= 2x)")
     print(f"(c)/(b') time  {speedup:5.1f}x  (target >= 15x; same package)")
     found = [{tuple(f) for f in run["findings"]} for run in (polars_big, polars_cold)]  # type: ignore[union-attr]

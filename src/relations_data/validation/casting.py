@@ -299,6 +299,13 @@ def typed_expression(field: Field, column: str | None = None) -> pl.Expr:
             .then(pl.lit(False))
             .otherwise(None)
         )
+    if kind == "date" and format_ == "default":
+        # strptime reads any Unicode digit (fullwidth, Arabic-Indic...); chrono does not.
+        return (
+            pl.when(text.str.contains(r"[^\x00-\x7F]"))
+            .then(_frictionless_reader(field, text, ascii_too=False))
+            .otherwise(_date(text, format_))
+        )
     if kind == "date":
         return _date(text, format_)
     if kind == "datetime":
