@@ -80,20 +80,84 @@ def _pattern_charset(pattern: str) -> frozenset[str] | None:
     return frozenset(chars) if bounded else None
 
 
+def _first_chars(items: Any) -> tuple[frozenset[str], bool] | None:
+    """The characters a match of the parsed sequence ``items`` can start with, and
+    whether it can match the empty string; ``None`` when that is not known."""
+    first: set[str] = set()
+    for op, arg in items:
+        name = str(op)
+        if name == "AT":
+            continue  # an anchor matches no character
+        if name == "LITERAL":
+            return frozenset(first | {chr(arg)}), False
+        if name == "IN":
+            chars = _class_chars(arg)
+            return None if chars is None else (frozenset(first | chars), False)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT", "SUBPATTERN"):
+            inner = _first_chars(arg[2] if name != "SUBPATTERN" else arg[-1])
+            if inner is None:
+                return None
+            first |= inner[0]
+            if not inner[1] and (name == "SUBPATTERN" or arg[0] > 0):
+                return frozenset(first), False
+            continue
+        if name == "BRANCH":
+            branches = [_first_chars(branch) for branch in arg[1]]
+            if any(b is None for b in branches):
+                return None
+            first.update(*(b[0] for b in branches if b is not None))
+            if not any(b[1] for b in branches if b is not None):
+                return frozenset(first), False
+            continue
+        return None
+    return frozenset(first), True
+
+
+def _class_chars(arg: Any) -> set[str] | None:
+    chars: set[str] = set()
+    for kind, value in arg:
+        if str(kind) == "LITERAL":
+            chars.add(chr(value))
+        elif str(kind) == "RANGE":
+            chars.update(chr(c) for c in range(value[0], value[1] + 1))
+        else:
+            return None
+    return chars
+
+
+@cache
+def _pattern_start(pattern: str) -> frozenset[str] | None:
+    """Every character a match of ``pattern`` can start with (``None``: not known)."""
+    sre_parse: Any = importlib.import_module("re._parser")
+    try:
+        found = _first_chars(sre_parse.parse(pattern))
+    except (re.error, ValueError, TypeError, OverflowError, RecursionError):
+        return None
+    return found[0] if found is not None else None
+
+
 _UNSAFE = frozenset(" \t\r\n=+-@")
+_WHITESPACE = frozenset(" \t\r\n")
 
 
 def free_text(field: Field) -> bool:
     """Whether a valid cell of ``field`` could start with a formula trigger or carry
     surrounding whitespace. Enum cells and cells whose pattern allows none of those
-    characters cannot (an invalid cell is already reported by its own rule); nor can a
-    date, which does not parse with spaces."""
+    characters cannot (an invalid cell is already reported by its own rule), nor cells
+    whose pattern allows no whitespace and no trigger as the first character (an id
+    such as ``^[a-z0-9]+(-[a-z0-9]+)*$``); nor can a date, which does not parse with
+    spaces."""
     if field.enum is not None or field.type in ("date", "datetime", "time", "year"):
         return False
     pattern = field.constraints.get("pattern")
     if isinstance(pattern, str):
         charset = _pattern_charset(pattern)
-        return charset is None or bool(charset & _UNSAFE)
+        if charset is None:
+            return True
+        if not charset & _UNSAFE:
+            return False
+        start = _pattern_start(pattern)
+        return start is None or bool(charset & _WHITESPACE) or bool(start & _UNSAFE)
     return True
 
 
