@@ -53,13 +53,10 @@ def _pattern_charset(pattern: str) -> frozenset[str] | None:
             if name == "LITERAL":
                 chars.add(chr(arg))
             elif name == "IN":
-                for kind, value in arg:
-                    if str(kind) == "LITERAL":
-                        chars.add(chr(value))
-                    elif str(kind) == "RANGE":
-                        chars.update(chr(c) for c in range(value[0], value[1] + 1))
-                    else:
-                        return False  # negated sets, categories such as \s
+                members = _class_chars(arg)
+                if members is None:
+                    return False  # negated sets, categories such as \s
+                chars.update(members)
             elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 if not walk(arg[2]):
                     return False
@@ -114,6 +111,8 @@ def _first_chars(items: Any) -> tuple[frozenset[str], bool] | None:
 
 
 def _class_chars(arg: Any) -> set[str] | None:
+    """The characters of a parsed character class, or ``None`` for a negated class or a
+    category such as ``\\s``."""
     chars: set[str] = set()
     for kind, value in arg:
         if str(kind) == "LITERAL":
