@@ -87,13 +87,15 @@ def _field_counts_csv(text: str) -> list[tuple[int, int]]:
             counts.append((start, len(record)))
             start = reader.line_num + 1
     except csv.Error as error:
-        if "field larger than field limit" in str(error):
-            raise PackageError(
-                f"line {reader.line_num} holds a cell larger than the limit of "
-                f"{MAX_CELL_BYTES} bytes"
-            ) from None
-        raise PackageError(f"malformed CSV at line {reader.line_num} ({error})") from None
+        raise PackageError(csv_problem(error, reader.line_num)) from None
     return counts
+
+
+def csv_problem(error: csv.Error, line: int) -> str:
+    """What the :mod:`csv` module's ``error`` at ``line`` means, for a message."""
+    if "field larger than field limit" in str(error):
+        return f"line {line} holds a cell larger than the limit of {MAX_CELL_BYTES} bytes"
+    return f"malformed CSV at line {line} ({error})"
 
 
 #: Below this size the csv module counts fields faster than a Polars query starts.

@@ -246,6 +246,12 @@ def unrepresentable(field: Field, text: pl.Expr) -> pl.Expr:
     return pl.lit(False)
 
 
+def beyond_typed_column(field: Field, typed: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """Cells of ``field`` (``text`` as written, ``typed`` parsed) that are integers by
+    its grammar yet null in the typed column: too large for it, and no type error."""
+    return text.is_not_null() & typed.is_null() & unrepresentable(field, text)
+
+
 #: Bounds of Int64 and of Polars' widest integer type, Int128.
 INT64_RANGE = (-(2**63), 2**63 - 1)
 INT128_RANGE = (-(2**127), 2**127 - 1)

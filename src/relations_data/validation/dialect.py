@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from ..csv_reader import MAX_CELL_BYTES
+from ..csv_reader import MAX_CELL_BYTES, csv_problem
 from ..errors import PackageError
 from ..package import Resource
 
@@ -282,12 +282,7 @@ def read_records(resource: Resource, dialect: Dialect, encoding: str) -> Read:
             _refuse_large_cell(record, line, where)
             every.append((line, record))
     except csv.Error as error:
-        if "field larger than field limit" in str(error):
-            raise PackageError(
-                f"{where}: line {reader.line_num} holds a cell larger than the limit of "
-                f"{MAX_CELL_BYTES} bytes."
-            ) from None
-        raise PackageError(f"{where}: malformed CSV at line {reader.line_num} ({error}).") from None
+        raise PackageError(f"{where}: {csv_problem(error, reader.line_num)}.") from None
     # frictionless numbers every record, comment rows included.
     comments = {
         n for n, (_, r) in enumerate(every, 1) if comment and r and r[0].startswith(comment)

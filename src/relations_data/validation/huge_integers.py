@@ -16,26 +16,25 @@ from collections.abc import Callable
 import polars as pl
 
 from ..schema import Field
-from .casting import parse_constraint, unrepresentable
+from .casting import beyond_typed_column, parse_constraint
 from .findings import Collector
-from .pandera_checks import column_rules
+from .pandera_checks import BOUND_RULES, column_rules
 from .reading import LINE
 from .typed import TypedTable, text_name
 
-_BOUNDS: dict[str, tuple[str, Callable[[int, int], bool]]] = {
-    "minimum": ("minimum", operator.ge),
-    "maximum": ("maximum", operator.le),
-    "exclusiveMinimum": ("exclusive-minimum", operator.gt),
-    "exclusiveMaximum": ("exclusive-maximum", operator.lt),
+#: Whether a value keeps each Table Schema bound.
+_HOLDS: dict[str, Callable[[int, int], bool]] = {
+    "minimum": operator.ge,
+    "maximum": operator.le,
+    "exclusiveMinimum": operator.gt,
+    "exclusiveMaximum": operator.lt,
 }
 
 
 def _huge_cells(typed: TypedTable, field: Field) -> list[tuple[int, str]]:
     text = pl.col(text_name(field.name))
     return (
-        typed.frame.filter(
-            text.is_not_null() & pl.col(field.name).is_null() & unrepresentable(field, text)
-        )
+        typed.frame.filter(beyond_typed_column(field, pl.col(field.name), text))
         .select(LINE, text)
         .rows()
     )
@@ -46,9 +45,9 @@ def _broken(field: Field, value: int) -> list[str]:
     broken = []
     if field.enum is not None and value not in [parse_constraint(field, v) for v in field.enum]:
         broken.append("enum")
-    for name, (rule, holds) in _BOUNDS.items():
+    for name, (rule, _) in BOUND_RULES.items():
         bound = parse_constraint(field, field.constraints.get(name))
-        if isinstance(bound, int) and not holds(value, bound):
+        if isinstance(bound, int) and not _HOLDS[name](value, bound):
             broken.append(rule)
     return broken
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import polars as pl
@@ -236,26 +237,39 @@ def check_currency_units(typed: TypedTable, out: Collector, uses: list[RuleUse])
         if use.rule != "currency-unit" or use.field is None:
             continue
         currency, unit, money = use.field, str(use.params["unit"]), str(use.params["money"])
-        out.ran("currency-unit", RULES["currency-unit"], typed.text.name)
-        is_money = pl.col(unit).cast(pl.String) == money
-        given = pl.col(text_name(currency)).is_not_null()
-        bad = typed.frame.filter((is_money & ~given) | (~is_money & given)).select(
-            LINE,
-            pl.col(text_name(unit)).alias("unit"),
-            pl.col(text_name(currency)).alias("value"),
-        )
-        out.add_rows(
-            typed.text,
-            bad,
-            currency,
-            "currency-unit",
+        _given_exactly_when(
+            typed,
+            out,
+            (use.rule, currency),
+            (pl.col(unit).cast(pl.String) == money, unit),
             lambda r, u=unit, m=money: (
                 f"expected an ISO 4217 currency code since {u} is {m}, found none"
                 if r["value"] is None
-                else f"expected no currency since {u} is {r['unit']}, found {r['value']!r}"
+                else f"expected no currency since {u} is {r['other']}, found {r['value']!r}"
             ),
-            "value",
         )
+
+
+def _given_exactly_when(
+    typed: TypedTable,
+    out: Collector,
+    checked: tuple[str, str],
+    condition: tuple[pl.Expr, str],
+    message: Callable[..., str],
+) -> None:
+    """Report the rows where the field of ``checked`` (rule, field) has a value without
+    ``condition`` (an expression, and the field it looks at) holding, or lacks one while
+    it holds. The message gets the row's ``value`` and the ``other`` field's text."""
+    rule, field = checked
+    when, other = condition
+    out.ran(rule, RULES[rule], typed.text.name)
+    # A null condition (an empty unit) says nothing, so it reports nothing.
+    bad = typed.frame.filter(when != pl.col(text_name(field)).is_not_null()).select(
+        LINE,
+        pl.col(text_name(other)).alias("other"),
+        pl.col(text_name(field)).alias("value"),
+    )
+    out.add_rows(typed.text, bad, field, rule, message, "value")
 
 
 def check_precisions_given(typed: TypedTable, out: Collector, uses: list[RuleUse]) -> None:
@@ -263,24 +277,16 @@ def check_precisions_given(typed: TypedTable, out: Collector, uses: list[RuleUse
         if use.rule != "precision-given" or use.field is None:
             continue
         date, precision = use.field, str(use.params["precision"])
-        out.ran("precision-given", RULES["precision-given"], typed.text.name)
-        dated = pl.col(text_name(date)).is_not_null()
-        bad = typed.frame.filter(dated != pl.col(text_name(precision)).is_not_null()).select(
-            LINE,
-            pl.col(text_name(date)).alias("date"),
-            pl.col(text_name(precision)).alias("value"),
-        )
-        out.add_rows(
-            typed.text,
-            bad,
-            precision,
-            "precision-given",
+        _given_exactly_when(
+            typed,
+            out,
+            (use.rule, precision),
+            (pl.col(text_name(date)).is_not_null(), date),
             lambda r, d=date, p=precision: (
-                f"expected a {p} with {d} {r['date']}, found none"
+                f"expected a {p} with {d} {r['other']}, found none"
                 if r["value"] is None
                 else f"expected no {p} without a {d}, found {r['value']}"
             ),
-            "value",
         )
 
 

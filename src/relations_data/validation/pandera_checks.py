@@ -126,10 +126,15 @@ def _wide_bound(name: str, bound: int) -> Callable[[pl.Expr], pl.Expr]:
     }[name]
 
 
+def _wide_enum(field: Field, allowed: list[Any]) -> bool:
+    """Whether an integer field's ``enum`` holds values beyond 64 bits."""
+    return field.type == "integer" and any(_beyond_64_bits(v) for v in allowed)
+
+
 def _is_in(field: Field, allowed: list[Any]) -> Callable[[pl.Expr], pl.Expr]:
     """Membership in ``allowed``; integers beyond 64 bits are compared in Int128 (values
     beyond Int128 cannot be in the column and are left out)."""
-    if field.type != "integer" or not any(_beyond_64_bits(v) for v in allowed):
+    if not _wide_enum(field, allowed):
         return lambda c: c.is_in(allowed)
     low, high = INT128_RANGE
     wide = pl.Series([v for v in allowed if low <= v <= high], dtype=pl.Int128)
@@ -155,7 +160,8 @@ def _bound(field: Field, name: str, value: Any) -> Callable[[pl.Expr], pl.Expr]:
     return build
 
 
-_BOUND_RULES = {
+#: Each Table Schema bound: its rule name and the words saying what it expects.
+BOUND_RULES = {
     "minimum": ("minimum", "at least"),
     "maximum": ("maximum", "at most"),
     "exclusiveMinimum": ("exclusive-minimum", "greater than"),
@@ -205,13 +211,14 @@ def column_rules(field: Field) -> list[ColumnRule]:
         allowed = [parse_constraint(field, value) for value in field.enum]
         shown = ", ".join(str(value) for value in field.enum[:12])
         more = ", …" if len(field.enum) > 12 else ""
-        wide = field.type == "integer" and any(_beyond_64_bits(v) for v in allowed)
         checks.append(
             _check(
                 "enum",
                 f"one of {shown}{more}",
                 _is_in(field, allowed),
-                builtin=None if wide else ("isin", {"allowed_values": allowed}),
+                builtin=None
+                if _wide_enum(field, allowed)
+                else ("isin", {"allowed_values": allowed}),
             )
         )
     pattern = constraints.get("pattern")
@@ -233,7 +240,7 @@ def column_rules(field: Field) -> list[ColumnRule]:
 def _bound_rules(field: Field) -> list[ColumnRule]:
     """The checks of the field's minimum and maximum, exclusive or not."""
     checks = []
-    for name, (rule, words) in _BOUND_RULES.items():
+    for name, (rule, words) in BOUND_RULES.items():
         if name in field.constraints:
             value = field.constraints[name]
             checks.append(

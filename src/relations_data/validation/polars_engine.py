@@ -22,6 +22,7 @@ import polars as pl
 from ..package import Resource
 from ..schema import Field, ForeignKey
 from .casting import (
+    beyond_typed_column,
     can_fail,
     fast_expression,
     typed_dtype,
@@ -105,7 +106,7 @@ def typed_table(table: TextTable) -> TypedTable:
     if again:
         frame = frame.with_columns(_reparsed(frame, f) for f in again)
         failing = (failing - {f.name for f in again}) | _failing(frame, again)
-    wide = _beyond_64_bits(frame, fields)
+    wide = _fields_beyond_64_bits(frame, fields)
     if wide:
         frame = frame.with_columns(
             widened(f, pl.col(f.name), pl.col(text_name(f.name))).alias(f.name) for f in wide
@@ -113,20 +114,14 @@ def typed_table(table: TextTable) -> TypedTable:
     return TypedTable(text=table, frame=frame, type_failures=frozenset(failing))
 
 
-def _beyond_64_bits(frame: pl.DataFrame, fields: Iterable[Field]) -> list[Field]:
+def _fields_beyond_64_bits(frame: pl.DataFrame, fields: Iterable[Field]) -> list[Field]:
     """Integer fields with a cell too large for the typed Int64 column (rare: such a
     column is widened to Int128 so that its constraints and keys compare exact values)."""
     integers = [f for f in fields if f.type == "integer"]
     if not integers:
         return []
     flags = frame.select(
-        (
-            pl.col(text_name(f.name)).is_not_null()
-            & pl.col(f.name).is_null()
-            & unrepresentable(f, pl.col(text_name(f.name)))
-        )
-        .any()
-        .alias(f.name)
+        beyond_typed_column(f, pl.col(f.name), pl.col(text_name(f.name))).any().alias(f.name)
         for f in integers
     ).row(0)
     return [f for f, flag in zip(integers, flags, strict=True) if flag]
