@@ -7,6 +7,7 @@ Without ``--source`` each reads the data package in the current folder if there 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -52,14 +53,30 @@ def export_command(fmt: str, out: Path, source: Path | None) -> None:
         click.echo(f"wrote {written.parent / DATASETTE_METADATA}")
 
 
+def _generated_document_options(
+    what: str, default: str
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a command writing a document generated from the data: ``--check``,
+    ``--out`` and ``--source``."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)(
+            command
+        )
+        command = click.option(
+            "--out",
+            type=click.Path(path_type=Path),
+            help=f"{what}. Default: {default} in the current folder.",
+        )(command)
+        return click.option(
+            "--check", is_flag=True, help="Only check that OUT is up to date; exit 1 if stale."
+        )(command)
+
+    return decorate
+
+
 @click.command("codebook")
-@click.option("--check", is_flag=True, help="Only check that OUT is up to date; exit 1 if stale.")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Codebook file. Default: docs/codebook.md in the current folder.",
-)
-@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+@_generated_document_options("Codebook file", "docs/codebook.md")
 def codebook_command(check: bool, out: Path | None, source: Path | None) -> None:
     """Write the codebook (docs/codebook.md) from the Table Schemas and the data.
 
@@ -88,13 +105,7 @@ def _report_generated(path: Path, *, stale: bool, check: bool, command: str) -> 
 
 
 @click.command("coverage")
-@click.option("--check", is_flag=True, help="Only check that OUT is up to date; exit 1 if stale.")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Coverage document. Default: docs/coverage.md in the current folder.",
-)
-@click.option("--source", type=click.Path(path_type=Path), help=_SOURCE_HELP)
+@_generated_document_options("Coverage document", "docs/coverage.md")
 def coverage_command(check: bool, out: Path | None, source: Path | None) -> None:
     """Regenerate the counts section of docs/coverage.md from the data.
 
